@@ -1,0 +1,45 @@
+# lab's developer entry points. `make test` is what CI runs (see .ci/run).
+GO       ?= go
+PKG      := github.com/k8s-debug-lab/lab
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X $(PKG)/lab/version.Version=$(VERSION)
+BIN      := bin/lab
+FUZZTIME ?= 5s
+
+.PHONY: all build install test fuzz bench lint e2e clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/lab
+
+install:
+	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/lab
+
+# The README's test command: formatting, vet, every unit test with the race
+# detector, and a short run of every fuzz target.
+test: lint
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Each fuzz target runs for FUZZTIME; CI keeps it short, developers may
+# run `make fuzz FUZZTIME=5m`.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$t"; \
+	    out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+	  done; \
+	done
+
+# Benchmarks print their own ratios; see bench/README.md.
+bench:
+	./bench/run
+
+clean:
+	rm -rf bin

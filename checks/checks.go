@@ -1,0 +1,389 @@
+// Package checks is the grader: it takes an assignment spec and an answers
+// folder and says, step by step, whether each saved output proves its step.
+//
+// It needs no cluster. An answer flows: file -> decode (encodings, CRLF,
+// escapes) -> the step's facts extractor (a streaming parser) -> the spec's
+// diagnose and require rules -> a Result with a verdict, points, a hint and,
+// for a failed step with a skeleton, the closest lines of the student's
+// output. Live cross-checks against a cluster plug in through the Live
+// interface, so that this package never imports the cluster code.
+package checks
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/k8s-debug-lab/lab/checks/decode"
+	"github.com/k8s-debug-lab/lab/checks/facts"
+	"github.com/k8s-debug-lab/lab/checks/match"
+	"github.com/k8s-debug-lab/lab/checks/spec"
+)
+
+// Status is a step's verdict.
+type Status string
+
+// The verdicts, from best to worst for the exit code.
+const (
+	// Pass: the answer proves the step.
+	Pass Status = "pass"
+	// Skip: the step cannot be judged here (a live check while offline).
+	Skip Status = "skip"
+	// Fail: the answer is missing or does not prove the step.
+	Fail Status = "fail"
+	// Error: the answer could not be read (binary, unreadable, not a file).
+	Error Status = "error"
+)
+
+// Result is the verdict on one step.
+type Result struct {
+	Step      string `json:"step"`
+	Title     string `json:"title"`
+	Status    Status `json:"status"`
+	Points    int    `json:"points"`
+	MaxPoints int    `json:"maxPoints"`
+	// File is the answers file that was graded, as the student named it.
+	File string `json:"file,omitempty"`
+	// Format is what the file was recognised as.
+	Format string `json:"format,omitempty"`
+	// Encoding is the file's text encoding when it was not plain UTF-8.
+	Encoding string `json:"encoding,omitempty"`
+	// Message says why the step failed, was skipped or could not be read.
+	Message string `json:"message,omitempty"`
+	// Hint says what to do next.
+	Hint string `json:"hint,omitempty"`
+	// Closest pairs the expected skeleton with the nearest lines found.
+	Closest []Closest `json:"closest,omitempty"`
+	// Facts are what the parser saw; kept for --format json and debugging.
+	Facts map[string]facts.Fact `json:"facts,omitempty"`
+}
+
+// Report is the verdict on a whole answers folder.
+type Report struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Assignment string   `json:"assignment"`
+	Source     string   `json:"source"`
+	Answers    string   `json:"answers"`
+	Offline    bool     `json:"offline"`
+	Summary    Summary  `json:"summary"`
+	Results    []Result `json:"results"`
+}
+
+// Summary counts the verdicts.
+type Summary struct {
+	Passed    int `json:"passed"`
+	Failed    int `json:"failed"`
+	Skipped   int `json:"skipped"`
+	Errors    int `json:"errors"`
+	Points    int `json:"points"`
+	MaxPoints int `json:"maxPoints"`
+}
+
+// ExitCode maps a report to lab check's documented exit code: 0 when every
+// selected step passed or was skipped, 1 when one failed, 2 when an answer
+// could not be read.
+func (r *Report) ExitCode() int {
+	switch {
+	case r.Summary.Errors > 0:
+		return 2
+	case r.Summary.Failed > 0:
+		return 1
+	}
+	return 0
+}
+
+// Live runs the checks a step names in its `live` list against the lab's
+// cluster. Implementations live outside this package.
+type Live interface {
+	Check(ctx context.Context, name string) (ok bool, message, hint string, err error)
+}
+
+// Options tell Grade where the answers are.
+type Options struct {
+	// Answers is the answers folder; lab only ever reads it.
+	Answers fs.FS
+	// AnswersName is how the folder is named in messages ("answers").
+	AnswersName string
+	// File, when set, is graded instead of the step's answers file; only
+	// one step may be selected then.
+	File string
+	// Live runs live checks; nil means offline.
+	Live Live
+	// KeepFacts copies every fact into the results.
+	KeepFacts bool
+}
+
+// Grade checks the selected steps (all when ids is empty).
+func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) (*Report, error) {
+	steps, err := Select(a, ids)
+	if err != nil {
+		return nil, err
+	}
+	if opts.File != "" && len(steps) != 1 {
+		return nil, fmt.Errorf("--file grades one step: name it, e.g. lab check step-5 --file %s", opts.File)
+	}
+	if opts.AnswersName == "" {
+		opts.AnswersName = "answers"
+	}
+	rep := &Report{
+		APIVersion: spec.APIVersion, Kind: "CheckReport",
+		Assignment: a.Name, Source: a.Source, Answers: opts.AnswersName, Offline: opts.Live == nil,
+	}
+	for _, s := range steps {
+		r := gradeStep(ctx, s, opts)
+		rep.add(r)
+	}
+	return rep, nil
+}
+
+func (rep *Report) add(r Result) {
+	rep.Results = append(rep.Results, r)
+	rep.Summary.MaxPoints += r.MaxPoints
+	rep.Summary.Points += r.Points
+	switch r.Status {
+	case Pass:
+		rep.Summary.Passed++
+	case Fail:
+		rep.Summary.Failed++
+	case Skip:
+		rep.Summary.Skipped++
+	case Error:
+		rep.Summary.Errors++
+	}
+}
+
+// Select resolves step ids ("all", "step-3", "3", "star") to steps, in the
+// assignment's order.
+func Select(a *spec.Assignment, ids []string) ([]spec.Step, error) {
+	if len(ids) == 0 {
+		return a.Steps, nil
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		if id == "all" {
+			return a.Steps, nil
+		}
+		if _, ok := a.Step(id); !ok {
+			if _, ok := a.Step("step-" + id); ok {
+				id = "step-" + id
+			} else {
+				return nil, fmt.Errorf("unknown step %q (this assignment has %s)", id, strings.Join(a.IDs(), ", "))
+			}
+		}
+		want[id] = true
+	}
+	var out []spec.Step
+	for _, s := range a.Steps {
+		if want[s.ID] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func gradeStep(ctx context.Context, s spec.Step, opts Options) Result {
+	r := Result{Step: s.ID, Title: s.Title, MaxPoints: s.Points}
+	if s.Graded() {
+		gradeFile(&r, s, opts)
+		if r.Status != Pass {
+			return r
+		}
+	}
+	if len(s.Live) > 0 {
+		if opts.Live == nil {
+			if !s.Graded() {
+				r.Status = Skip
+				r.Message = "proven only against the lab's cluster; skipped offline"
+				r.Hint = "run lab check without --offline where the lab's cluster answers"
+			}
+			// A graded step whose file passed keeps its pass offline.
+			if r.Status == Pass {
+				r.Points = s.Points
+			}
+			return r
+		}
+		for _, name := range s.Live {
+			ok, msg, hint, err := opts.Live.Check(ctx, name)
+			if err != nil {
+				r.Status, r.Message, r.Hint = Skip, "the lab's cluster did not answer: "+err.Error(), "run lab status to see the cluster, or lab check --offline"
+				return r
+			}
+			if !ok {
+				r.Status, r.Message, r.Hint, r.Points = Fail, msg, hint, 0
+				return r
+			}
+		}
+	}
+	r.Status, r.Points = Pass, s.Points
+	return r
+}
+
+// gradeFile finds, reads and judges the step's answers file.
+func gradeFile(r *Result, s spec.Step, opts Options) {
+	f, name, err := openAnswer(s, opts)
+	if err != nil {
+		r.Status, r.File = Fail, name
+		var ie *inputError
+		if errors.As(err, &ie) {
+			r.Status = ie.status
+			r.Message, r.Hint = ie.msg, ie.hint
+			return
+		}
+		r.Status, r.Message = Error, err.Error()
+		return
+	}
+	defer f.Close()
+	r.File = name
+
+	ex, _ := facts.Lookup(s.Parser) // validated when the spec loaded
+	set := facts.NewSet()
+	br := bufio.NewReaderSize(f, 64<<10)
+	head, _ := br.Peek(64)
+	var lines int
+	var closest []Closest
+	if cx, ok := ex.(facts.CaptureExtractor); ok && cx.IsCapture(head) {
+		if err := cx.ExtractCapture(br, set); err != nil {
+			r.Status, r.Message = Error, fmt.Sprintf("%s: %v", name, err)
+			r.Hint = "save the capture again with tcpdump -w, or save tcpdump's text output instead"
+			return
+		}
+		lines = set.Get("packet").Count
+	} else {
+		d := decode.New(br)
+		near := newNearest(s.Expect)
+		// Emptiness is judged here, not by each extractor: a file of blank
+		// lines is empty whatever the parser.
+		counted := func(yield func([]byte) bool) {
+			for l := range near.watch(d.Lines()) {
+				if len(bytes.TrimSpace(l)) > 0 {
+					lines++
+				}
+				if !yield(l) {
+					return
+				}
+			}
+		}
+		ex.Extract(counted, set)
+		if err := d.Err(); err != nil {
+			r.Status = Error
+			if errors.Is(err, decode.ErrBinary) {
+				r.Message = fmt.Sprintf("%s holds %v", name, err)
+				r.Hint = fmt.Sprintf("save the command's text output: %s", produceOr(s, "the command > "+name))
+				if _, isCapture := ex.(facts.CaptureExtractor); isCapture {
+					r.Hint += " (a tcpdump -w capture must be a pcap or pcapng file)"
+				}
+			} else {
+				r.Message = fmt.Sprintf("reading %s: %v", name, err)
+			}
+			return
+		}
+		if enc := d.Encoding(); enc != decode.UTF8 {
+			r.Encoding = enc
+		}
+		closest = near.result()
+	}
+	r.Format = set.Format
+	if opts.KeepFacts {
+		r.Facts = set.All()
+	}
+	if lines == 0 {
+		r.Status = Fail
+		r.Message = name + " is empty"
+		r.Hint = "save the output again: " + produceOr(s, "the command > "+name)
+		return
+	}
+	for _, rule := range s.Diagnose {
+		if match.All(rule.When, set) {
+			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message, rule.Hint, closest
+			return
+		}
+	}
+	for _, rule := range s.Require {
+		if !match.All(rule.When, set) {
+			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message, rule.Hint, closest
+			return
+		}
+	}
+	r.Status, r.Points = Pass, s.Points
+}
+
+func produceOr(s spec.Step, fallback string) string {
+	if s.Produce != "" {
+		return s.Produce
+	}
+	return fallback
+}
+
+// inputError is a problem with the answer itself, phrased for the student.
+type inputError struct {
+	status    Status
+	msg, hint string
+}
+
+func (e *inputError) Error() string { return e.msg }
+
+// openAnswer opens the first of the step's files that exists, or the file
+// given with --file, refusing anything that is not a regular file (a FIFO
+// would block, a directory cannot be graded).
+func openAnswer(s spec.Step, opts Options) (io.ReadCloser, string, error) {
+	if opts.File != "" {
+		fi, err := os.Stat(opts.File)
+		if err != nil {
+			return nil, opts.File, &inputError{Error, describeOpenErr(opts.File, err), "check the path given to --file"}
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, opts.File, &inputError{Error, opts.File + " is not a regular file", "give --file the answers file itself"}
+		}
+		f, err := os.Open(opts.File)
+		if err != nil {
+			return nil, opts.File, &inputError{Error, describeOpenErr(opts.File, err), "check the file's permissions"}
+		}
+		return f, opts.File, nil
+	}
+	for _, file := range s.Files {
+		name := path.Join(opts.AnswersName, file)
+		fi, err := fs.Stat(opts.Answers, file)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, name, &inputError{Error, describeOpenErr(name, err), "check the file's permissions"}
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, name, &inputError{Error, name + " is not a regular file", "save the output as a plain file: " + produceOr(s, "the command > "+name)}
+		}
+		f, err := opts.Answers.Open(file)
+		if err != nil {
+			return nil, name, &inputError{Error, describeOpenErr(name, err), "check the file's permissions"}
+		}
+		return f, name, nil
+	}
+	first := path.Join(opts.AnswersName, s.Files[0])
+	msg := first + " not found"
+	if len(s.Files) > 1 {
+		alts := make([]string, 0, len(s.Files)-1)
+		for _, f := range s.Files[1:] {
+			alts = append(alts, path.Join(opts.AnswersName, f))
+		}
+		msg += " (nor " + strings.Join(alts, ", ") + ")"
+	}
+	return nil, first, &inputError{Fail, msg, "save it with: " + produceOr(s, "the step's command > "+first)}
+}
+
+func describeOpenErr(name string, err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return name + " not found"
+	case errors.Is(err, fs.ErrPermission):
+		return "cannot read " + name + ": permission denied"
+	}
+	return fmt.Sprintf("cannot read %s: %v", name, err)
+}

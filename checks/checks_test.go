@@ -1,0 +1,265 @@
+package checks_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/k8s-debug-lab/lab/assets"
+	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/spec"
+)
+
+func builtin(t testing.TB) *spec.Assignment {
+	t.Helper()
+	a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+	if err != nil {
+		t.Fatalf("built-in assignment: %v", err)
+	}
+	return a
+}
+
+func grade(t *testing.T, dir string, ids ...string) *checks.Report {
+	t.Helper()
+	rep, err := checks.Grade(context.Background(), builtin(t), ids, checks.Options{Answers: os.DirFS(dir), AnswersName: "answers"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+type verdict struct {
+	Status  checks.Status
+	Points  int
+	Message string
+}
+
+func verdicts(rep *checks.Report) map[string]verdict {
+	out := map[string]verdict{}
+	for _, r := range rep.Results {
+		out[r.Step] = verdict{r.Status, r.Points, r.Message}
+	}
+	return out
+}
+
+// The write-up the assignment comes from: real captures, except that its
+// step-3 listing is the /pause sandbox's /etc.
+func TestSeedAnswers(t *testing.T) {
+	rep := grade(t, "testdata/answers/seed")
+	want := map[string]verdict{
+		"step-1": {checks.Skip, 0, "proven only against the lab's cluster; skipped offline"},
+		"step-2": {checks.Skip, 0, "proven only against the lab's cluster; skipped offline"},
+		"step-3": {checks.Fail, 0, "this is the /pause sandbox's filesystem, not nginx's"},
+		"step-5": {checks.Pass, 3, ""},
+		"step-6": {checks.Pass, 1, ""},
+		"step-7": {checks.Pass, 2, ""},
+		"star":   {checks.Pass, 3, ""},
+	}
+	if diff := cmp.Diff(want, verdicts(rep)); diff != "" {
+		t.Errorf("verdicts (-want +got):\n%s", diff)
+	}
+	step3 := rep.Results[2]
+	if !strings.Contains(step3.Hint, "PID 1 is /pause") {
+		t.Errorf("step-3 hint = %q, want the /pause explanation", step3.Hint)
+	}
+	if len(step3.Closest) == 0 || step3.Closest[0].Got == "" || step3.Closest[0].Line == 0 {
+		t.Errorf("step-3 closest = %+v, want the nearest listing line", step3.Closest)
+	}
+	if rep.ExitCode() != 1 {
+		t.Errorf("ExitCode() = %d, want 1", rep.ExitCode())
+	}
+}
+
+func utf16le(s string) []byte {
+	b := []byte{0xFF, 0xFE}
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return b
+}
+
+// Bad input never panics, never aborts the other steps, and says what to do.
+func TestBadInput(t *testing.T) {
+	seed, err := os.ReadFile("testdata/answers/seed/step-5.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crlfANSI := "\x1b[32m" + strings.ReplaceAll(string(seed), "\n", "\x1b[0m\r\n")
+	tests := []struct {
+		name     string
+		setup    func(dir string) // writes answers/step-5.txt in some way
+		status   checks.Status
+		message  string // a substring
+		hint     string // a substring
+		encoding string
+	}{
+		{"missing", func(string) {}, checks.Fail, "answers/step-5.txt not found (nor answers/step-5.pcap, answers/step-5.pcapng)", "tcpdump -nn -i any -e port 80", ""},
+		{"empty", func(d string) { write(t, d, "step-5.txt", nil) }, checks.Fail, "answers/step-5.txt is empty", "tcpdump -nn", ""},
+		{"blank lines only", func(d string) { write(t, d, "step-5.txt", []byte("\n\r\n  \n")) }, checks.Fail, "is empty", "", ""},
+		{"utf-16 from PowerShell", func(d string) { write(t, d, "step-5.txt", utf16le(string(seed))) }, checks.Pass, "", "", "utf-16le"},
+		{"crlf and colours", func(d string) { write(t, d, "step-5.txt", []byte(crlfANSI)) }, checks.Pass, "", "", ""},
+		{"binary", func(d string) { write(t, d, "step-5.txt", []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00")) }, checks.Error, "binary data", "pcap or pcapng", ""},
+		{"a folder", func(d string) { os.Mkdir(filepath.Join(d, "step-5.txt"), 0o755) }, checks.Error, "not a regular file", "", ""},
+		{"a fifo", func(d string) { syscall.Mkfifo(filepath.Join(d, "step-5.txt"), 0o644) }, checks.Error, "not a regular file", "", ""},
+		{"no http", func(d string) {
+			write(t, d, "step-5.txt", []byte("15:25:03.028337 eth0  In  ifindex 11 5e:43:11:56:d5:e5 ethertype IPv4 (0x0800), length 80: 10.244.0.14.47584 > 10.244.0.12.80: Flags [S], seq 1245060137, win 64240, options [mss 1460,sackOK,TS val 612131784 ecr 0,nop,wscale 7], length 0\n"))
+		}, checks.Fail, "only TCP handshakes", "", ""},
+		{"another port", func(d string) {
+			write(t, d, "step-5.txt", []byte("15:25:03.028337 eth0  In  ifindex 11 5e:43:11:56:d5:e5 ethertype IPv4 (0x0800), length 80: 10.244.0.14.47584 > 10.244.0.12.8080: Flags [S], seq 1245060137, win 64240, length 0\n"))
+		}, checks.Fail, "none on port 80", "", ""},
+		{"not tcpdump", func(d string) { write(t, d, "step-5.txt", []byte("hello\nworld\n")) }, checks.Fail, "does not look like tcpdump output", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tt.setup(dir)
+			before := snapshot(t, dir)
+			rep := grade(t, dir, "step-5")
+			r := rep.Results[0]
+			if r.Status != tt.status || !strings.Contains(r.Message, tt.message) || !strings.Contains(r.Hint, tt.hint) || r.Encoding != tt.encoding {
+				t.Errorf("got %s %q (hint %q, encoding %q); want %s %q (hint ~%q, encoding %q)",
+					r.Status, r.Message, r.Hint, r.Encoding, tt.status, tt.message, tt.hint, tt.encoding)
+			}
+			if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+				t.Errorf("the answers folder changed (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+func write(t *testing.T, dir, name string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshot records every file's name, mode and content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		info, _ := e.Info()
+		content := ""
+		if info.Mode().IsRegular() {
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			content = string(b)
+		}
+		out[e.Name()] = info.Mode().String() + " " + content
+	}
+	return out
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	seed, _ := os.ReadFile("testdata/answers/seed/step-5.txt")
+	write(t, dir, "step-5.txt", seed)
+	write(t, dir, "step-6.txt", []byte{0, 1, 2, 3})
+	if code := grade(t, dir, "step-5").ExitCode(); code != 0 {
+		t.Errorf("passing step: exit %d, want 0", code)
+	}
+	if code := grade(t, dir, "step-5", "step-1").ExitCode(); code != 0 {
+		t.Errorf("pass + skipped: exit %d, want 0", code)
+	}
+	if code := grade(t, dir, "step-5", "step-7").ExitCode(); code != 1 {
+		t.Errorf("pass + missing: exit %d, want 1", code)
+	}
+	if code := grade(t, dir, "step-6", "step-7").ExitCode(); code != 2 {
+		t.Errorf("unreadable + missing: exit %d, want 2", code)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	a := builtin(t)
+	ids := func(steps []spec.Step) []string {
+		var out []string
+		for _, s := range steps {
+			out = append(out, s.ID)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		in   []string
+		want []string
+	}{
+		{nil, a.IDs()},
+		{[]string{"all"}, a.IDs()},
+		{[]string{"star", "3"}, []string{"step-3", "star"}},
+		{[]string{"step-5", "step-5"}, []string{"step-5"}},
+	} {
+		got, err := checks.Select(a, tt.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, ids(got)); diff != "" {
+			t.Errorf("Select(%v) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+	if _, err := checks.Select(a, []string{"step-9"}); err == nil || !strings.Contains(err.Error(), `unknown step "step-9"`) {
+		t.Errorf("Select(step-9) error = %v", err)
+	}
+}
+
+func TestFileOption(t *testing.T) {
+	a := builtin(t)
+	ctx := context.Background()
+	if _, err := checks.Grade(ctx, a, nil, checks.Options{File: "x"}); err == nil {
+		t.Error("--file with every step selected must be refused")
+	}
+	rep, err := checks.Grade(ctx, a, []string{"star"}, checks.Options{File: "testdata/answers/seed/star.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Results[0]; r.Status != checks.Pass || r.File != "testdata/answers/seed/star.txt" {
+		t.Errorf("--file: %s %q, want pass on the given file", r.Status, r.File)
+	}
+	rep, _ = checks.Grade(ctx, a, []string{"star"}, checks.Options{File: filepath.Join(t.TempDir(), "nope.txt")})
+	if r := rep.Results[0]; r.Status != checks.Error || !strings.Contains(r.Message, "not found") {
+		t.Errorf("--file missing: %s %q, want error naming it", r.Status, r.Message)
+	}
+}
+
+// A large answer is streamed: grading it must not need memory in
+// proportion to its size (the 64 MB RSS target is in bench/run).
+func TestLargeAnswerStreams(t *testing.T) {
+	seed, _ := os.ReadFile("testdata/answers/seed/step-5.txt")
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "step-5.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat(seed, 2000) // ~8 MB
+	f.Write(body)
+	f.Close()
+	rep := grade(t, dir, "step-5")
+	if r := rep.Results[0]; r.Status != checks.Pass {
+		t.Fatalf("large capture: %s %q", r.Status, r.Message)
+	}
+}
+
+func TestVerdictsOnParserSamples(t *testing.T) {
+	a := builtin(t)
+	for _, tt := range verdictsOnSamples {
+		t.Run(tt.step+"/"+tt.file, func(t *testing.T) {
+			rep, err := checks.Grade(context.Background(), a, []string{tt.step}, checks.Options{File: tt.file})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rep.Results[0]
+			if string(r.Status) != tt.status || r.Message != tt.message {
+				t.Errorf("got %s %q, want %s %q", r.Status, r.Message, tt.status, tt.message)
+			}
+			if r.Status != checks.Pass && r.Hint == "" {
+				t.Error("a failed step needs a hint")
+			}
+		})
+	}
+}

@@ -1,0 +1,324 @@
+// Package decode turns whatever a student's shell wrote into clean lines of
+// UTF-8 text, so that parsers only ever see what the tool printed.
+//
+// Students save output in every way a terminal allows: PowerShell's `>`
+// writes UTF-16 with a byte-order mark, Windows editors add CRLF, `script`
+// and `kubectl debug -it` keep colour codes and carriage-return redraws,
+// and a 2 GB capture must not be loaded into memory. Decode handles all of
+// these in one streaming pass; the common case (plain UTF-8 with LF) costs
+// only the line split.
+package decode
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"iter"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxLine is the longest line kept; the rest of a longer line is dropped so
+// that a file without newlines is still read in constant memory.
+const MaxLine = 64 << 10
+
+// sniffLen is how much of the start of a file decides its encoding and
+// whether it is text at all.
+const sniffLen = 8 << 10
+
+// Encodings the reader recognises, as Reader.Encoding reports them.
+const (
+	UTF8    = "utf-8"
+	UTF8BOM = "utf-8 with BOM"
+	UTF16LE = "utf-16le"
+	UTF16BE = "utf-16be"
+)
+
+// ErrBinary is returned for input that is not text a command prints.
+var ErrBinary = errors.New("binary data, not the text a command prints")
+
+// Reader splits decoded input into lines.
+type Reader struct {
+	br       *bufio.Reader
+	enc      string
+	err      error
+	lines    int
+	crlf     bool
+	escapes  bool
+	truncLen bool
+}
+
+// New returns a Reader over r. It reads nothing until Lines is ranged over.
+func New(r io.Reader) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, 256<<10)}
+}
+
+// Encoding names the encoding that was detected, once reading started.
+func (d *Reader) Encoding() string { return d.enc }
+
+// Err is the first error that stopped reading (ErrBinary or an I/O error);
+// io.EOF is not an error.
+func (d *Reader) Err() error { return d.err }
+
+// Count is the number of lines produced so far.
+func (d *Reader) Count() int { return d.lines }
+
+// Cleaned reports what was removed on the way (CRLF line ends, terminal
+// escape sequences), for diagnostics.
+func (d *Reader) Cleaned() (crlf, escapes bool) { return d.crlf, d.escapes }
+
+// Sniff classifies the start of a file: its encoding, the number of bytes of
+// byte-order mark to skip, and whether it looks binary.
+func Sniff(head []byte) (enc string, bom int, binary bool) {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		enc, bom = UTF8BOM, 3
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		return UTF16LE, 2, false
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return UTF16BE, 2, false
+	default:
+		enc = UTF8
+	}
+	body := head[bom:]
+	// UTF-16 without a BOM: ASCII text has a NUL in every other byte.
+	if len(body) >= 4 {
+		evenNUL, oddNUL := 0, 0
+		for i := 0; i+1 < len(body); i += 2 {
+			if body[i] == 0 {
+				evenNUL++
+			}
+			if body[i+1] == 0 {
+				oddNUL++
+			}
+		}
+		pairs := len(body) / 2
+		if oddNUL*10 >= pairs*9 && evenNUL*10 < pairs {
+			return UTF16LE, 0, false
+		}
+		if evenNUL*10 >= pairs*9 && oddNUL*10 < pairs {
+			return UTF16BE, 0, false
+		}
+	}
+	return enc, bom, looksBinary(body)
+}
+
+// looksBinary says whether text has NUL bytes or mostly control bytes.
+func looksBinary(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		return true
+	}
+	ctl := 0
+	for _, c := range b {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != 0x1b && c != '\b' && c != '\f' {
+			ctl++
+		}
+	}
+	return ctl*20 > len(b) // more than 5% control bytes
+}
+
+// Lines yields each decoded line without its line ending. The slice is
+// reused: it is valid only until the next iteration.
+func (d *Reader) Lines() iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		head, err := d.br.Peek(sniffLen)
+		if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+			d.err = err
+			return
+		}
+		enc, bom, binary := Sniff(head)
+		d.enc = enc
+		if binary {
+			d.err = ErrBinary
+			return
+		}
+		_, _ = d.br.Discard(bom)
+		src := d.br
+		if enc == UTF16LE || enc == UTF16BE {
+			src = bufio.NewReaderSize(&utf16Reader{r: d.br, big: enc == UTF16BE}, 256<<10)
+		}
+		d.split(src, yield)
+	}
+}
+
+func (d *Reader) split(src *bufio.Reader, yield func([]byte) bool) {
+	var long []byte // assembles a line that spans buffer refills
+	var clean []byte
+	for {
+		chunk, err := src.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(long) < MaxLine {
+				long = append(long, chunk[:min(len(chunk), MaxLine-len(long))]...)
+			} else {
+				d.truncLen = true
+			}
+			continue
+		}
+		line := chunk
+		if long != nil {
+			if len(long) < MaxLine {
+				long = append(long, chunk[:min(len(chunk), MaxLine-len(long))]...)
+			}
+			line = long
+		}
+		if len(line) > 0 {
+			line = bytes.TrimSuffix(line, []byte{'\n'})
+			if len(line) > MaxLine {
+				line = line[:MaxLine]
+				d.truncLen = true
+			}
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+				d.crlf = true
+			}
+			if needsCleaning(line) {
+				clean = cleanLine(clean[:0], line)
+				d.escapes = true
+				line = clean
+			}
+			if bytes.IndexByte(line, 0) >= 0 {
+				d.err = ErrBinary
+				return
+			}
+			d.lines++
+			if !yield(line) {
+				return
+			}
+		}
+		long = long[:0]
+		if long != nil && cap(long) > 4*MaxLine {
+			long = nil
+		}
+		if err != nil {
+			if err != io.EOF {
+				d.err = err
+			}
+			return
+		}
+	}
+}
+
+// needsCleaning is the fast path check: most lines have no escape, carriage
+// return or backspace at all, and IndexByte scans with vector instructions.
+func needsCleaning(b []byte) bool {
+	return bytes.IndexByte(b, 0x1b) >= 0 || bytes.IndexByte(b, '\r') >= 0 || bytes.IndexByte(b, '\b') >= 0
+}
+
+// cleanLine removes terminal escape sequences and applies the carriage
+// returns and backspaces a terminal would, so "50%\r100%" reads "100%".
+func cleanLine(dst, b []byte) []byte {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == 0x1b && i+1 < len(b) && b[i+1] == '[':
+			i = skipCSI(b, i+2)
+		case c == 0x1b && i+1 < len(b) && b[i+1] == ']':
+			i = skipOSC(b, i+2)
+		case c == 0x1b:
+			if i+1 < len(b) {
+				i++ // a two-byte escape such as ESC ( B or ESC =
+				if (b[i] == '(' || b[i] == ')') && i+1 < len(b) {
+					i++
+				}
+			}
+		case c == '\r':
+			if i+1 < len(b) {
+				dst = dst[:0] // redraw: what follows replaces the line
+			}
+		case c == '\b':
+			if len(dst) > 0 {
+				_, size := utf8.DecodeLastRune(dst)
+				dst = dst[:len(dst)-size]
+			}
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// skipCSI returns the index of the final byte of a CSI sequence whose
+// parameters start at i.
+func skipCSI(b []byte, i int) int {
+	for ; i < len(b); i++ {
+		if b[i] >= 0x40 && b[i] <= 0x7e {
+			return i
+		}
+	}
+	return len(b) - 1
+}
+
+// skipOSC returns the index of the end of an OSC sequence (BEL or ESC \).
+func skipOSC(b []byte, i int) int {
+	for ; i < len(b); i++ {
+		if b[i] == 0x07 {
+			return i
+		}
+		if b[i] == 0x1b && i+1 < len(b) && b[i+1] == '\\' {
+			return i + 1
+		}
+	}
+	return len(b) - 1
+}
+
+// utf16Reader converts UTF-16 to UTF-8 as it streams.
+type utf16Reader struct {
+	r       io.Reader
+	big     bool
+	in      [32 << 10]byte
+	carry   []byte // an odd trailing byte or a lone high surrogate
+	pending []byte // converted bytes not yet returned
+}
+
+func (u *utf16Reader) Read(p []byte) (int, error) {
+	for len(u.pending) == 0 {
+		n := copy(u.in[:], u.carry)
+		m, err := u.r.Read(u.in[n:])
+		n += m
+		buf := u.in[:n]
+		even := n &^ 1
+		u.carry = append(u.carry[:0], buf[even:]...)
+		units := make([]uint16, 0, even/2)
+		for i := 0; i < even; i += 2 {
+			if u.big {
+				units = append(units, uint16(buf[i])<<8|uint16(buf[i+1]))
+			} else {
+				units = append(units, uint16(buf[i+1])<<8|uint16(buf[i]))
+			}
+		}
+		// keep a trailing high surrogate for the next read
+		if k := len(units); k > 0 && err == nil && utf16.IsSurrogate(rune(units[k-1])) && units[k-1] < 0xdc00 {
+			hi := units[k-1]
+			units = units[:k-1]
+			if u.big {
+				u.carry = append([]byte{byte(hi >> 8), byte(hi)}, u.carry...)
+			} else {
+				u.carry = append([]byte{byte(hi), byte(hi >> 8)}, u.carry...)
+			}
+		}
+		var sb strings.Builder
+		for _, r := range utf16.Decode(units) {
+			sb.WriteRune(r)
+		}
+		u.pending = []byte(sb.String())
+		if err != nil {
+			if len(u.pending) == 0 {
+				return 0, err
+			}
+			break
+		}
+	}
+	n := copy(p, u.pending)
+	u.pending = u.pending[n:]
+	return n, nil
+}
+
+// String decodes a whole small input to lines; a convenience for tests.
+func String(s string) iter.Seq[[]byte] {
+	return New(strings.NewReader(s)).Lines()
+}

@@ -1,0 +1,185 @@
+package decode
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func collect(t *testing.T, r io.Reader) ([]string, *Reader) {
+	t.Helper()
+	d := New(r)
+	var out []string
+	for l := range d.Lines() {
+		out = append(out, string(l))
+	}
+	return out, d
+}
+
+func utf16Bytes(s string, big, bom bool) []byte {
+	var b bytes.Buffer
+	if bom {
+		if big {
+			b.Write([]byte{0xFE, 0xFF})
+		} else {
+			b.Write([]byte{0xFF, 0xFE})
+		}
+	}
+	for _, u := range utf16.Encode([]rune(s)) {
+		if big {
+			b.WriteByte(byte(u >> 8))
+			b.WriteByte(byte(u))
+		} else {
+			b.WriteByte(byte(u))
+			b.WriteByte(byte(u >> 8))
+		}
+	}
+	return b.Bytes()
+}
+
+func TestLines(t *testing.T) {
+	const text = "total 20\r\n-rw-r--r--    1 root root 17 Feb 14 10:59 hostname\r\nпривет ✓ 🐳\r\n"
+	want := []string{"total 20", "-rw-r--r--    1 root root 17 Feb 14 10:59 hostname", "привет ✓ 🐳"}
+	tests := []struct {
+		name    string
+		in      []byte
+		want    []string
+		enc     string
+		crlf    bool
+		escapes bool
+	}{
+		{"plain utf-8", []byte("a\nb\n"), []string{"a", "b"}, UTF8, false, false},
+		{"no final newline", []byte("a\nb"), []string{"a", "b"}, UTF8, false, false},
+		{"blank lines kept", []byte("a\n\nb\n"), []string{"a", "", "b"}, UTF8, false, false},
+		{"crlf", []byte(text), want, UTF8, true, false},
+		{"utf-8 bom", append([]byte{0xEF, 0xBB, 0xBF}, text...), want, UTF8BOM, true, false},
+		{"utf-16le bom (PowerShell >)", utf16Bytes(text, false, true), want, UTF16LE, true, false},
+		{"utf-16be bom", utf16Bytes(text, true, true), want, UTF16BE, true, false},
+		{"utf-16le without bom", utf16Bytes("listening on any\nGET / HTTP/1.1\n", false, false), []string{"listening on any", "GET / HTTP/1.1"}, UTF16LE, false, false},
+		{"ansi colours", []byte("\x1b[01;34mconf.d\x1b[0m\n\x1b[1;32m✓\x1b[m ok\n"), []string{"conf.d", "✓ ok"}, UTF8, false, true},
+		{"osc title and charset", []byte("\x1b]0;root@node: ~\x07\x1b(Broot@node:~# ls\n"), []string{"root@node:~# ls"}, UTF8, false, true},
+		{"carriage-return redraw", []byte("10%\r50%\r100% done\n"), []string{"100% done"}, UTF8, false, true},
+		{"backspace", []byte("lss\b -la\n"), []string{"ls -la"}, UTF8, false, true},
+		{"empty", nil, nil, UTF8, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, d := collect(t, bytes.NewReader(tt.in))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("lines (-want +got):\n%s", diff)
+			}
+			if d.Err() != nil {
+				t.Errorf("Err() = %v", d.Err())
+			}
+			if d.Encoding() != tt.enc {
+				t.Errorf("Encoding() = %q, want %q", d.Encoding(), tt.enc)
+			}
+			crlf, esc := d.Cleaned()
+			if crlf != tt.crlf || esc != tt.escapes {
+				t.Errorf("Cleaned() = %v, %v; want %v, %v", crlf, esc, tt.crlf, tt.escapes)
+			}
+			if d.Count() != len(tt.want) {
+				t.Errorf("Count() = %d, want %d", d.Count(), len(tt.want))
+			}
+		})
+	}
+}
+
+func TestBinary(t *testing.T) {
+	tests := map[string][]byte{
+		"nul bytes":      []byte("ELF\x00\x00\x01\x02garbage\n"),
+		"control bytes":  bytes.Repeat([]byte{0x01, 0x02, 0x03, 'a'}, 100),
+		"nul after head": append(bytes.Repeat([]byte("a line of text\n"), 1000), 0, 0, 0, '\n'),
+	}
+	for name, in := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, d := collect(t, bytes.NewReader(in))
+			if !errors.Is(d.Err(), ErrBinary) {
+				t.Fatalf("Err() = %v, want ErrBinary", d.Err())
+			}
+		})
+	}
+}
+
+// A line longer than MaxLine is cut, not held whole, and the next line is
+// still read.
+func TestLongLine(t *testing.T) {
+	in := strings.Repeat("x", 3*MaxLine) + "\nnext\n"
+	got, d := collect(t, strings.NewReader(in))
+	if len(got) != 2 || len(got[0]) != MaxLine || got[1] != "next" {
+		t.Fatalf("got %d lines, first %d bytes, second %q", len(got), len(got[0]), got[len(got)-1])
+	}
+	if d.Err() != nil {
+		t.Fatal(d.Err())
+	}
+}
+
+// A UTF-16 surrogate pair split across reads must survive.
+func TestUTF16SplitSurrogate(t *testing.T) {
+	in := utf16Bytes(strings.Repeat("🐳", 40000)+"\n", false, true)
+	got, d := collect(t, iotestOneByte{bytes.NewReader(in)})
+	if d.Err() != nil {
+		t.Fatal(d.Err())
+	}
+	if len(got) != 1 || got[0] != strings.Repeat("🐳", 40000)[:len(got[0])] || len(got[0]) < 1000 {
+		t.Fatalf("surrogates mangled: %d lines, %q…", len(got), got[0][:16])
+	}
+}
+
+// iotestOneByte returns odd-sized short reads, to split every boundary.
+type iotestOneByte struct{ r io.Reader }
+
+func (o iotestOneByte) Read(p []byte) (int, error) {
+	if len(p) > 7 {
+		p = p[:7]
+	}
+	return o.r.Read(p)
+}
+
+func TestBreakStopsReading(t *testing.T) {
+	d := New(strings.NewReader("a\nb\nc\n"))
+	for range d.Lines() {
+		break
+	}
+	if d.Count() != 1 {
+		t.Fatalf("Count() = %d after break, want 1", d.Count())
+	}
+}
+
+func FuzzLines(f *testing.F) {
+	f.Add([]byte("a\r\nb\x1b[31mc\x1b[0m\n"))
+	f.Add(utf16Bytes("tcpdump: listening\n", false, true))
+	f.Add([]byte{0xFE, 0xFF, 0xD8})
+	f.Add([]byte("\x1b]0;title"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		d := New(bytes.NewReader(in))
+		total := 0
+		for l := range d.Lines() {
+			if len(l) > MaxLine {
+				t.Fatalf("line of %d bytes exceeds MaxLine", len(l))
+			}
+			total += len(l)
+		}
+		// UTF-16 to UTF-8 can grow 3 bytes per 2; nothing else grows.
+		if total > 2*len(in)+16 {
+			t.Fatalf("produced %d bytes from %d", total, len(in))
+		}
+	})
+}
+
+func BenchmarkLines(b *testing.B) {
+	line := "15:24:52.090586 lo    In  ifindex 1 00:00:00:00:00:00 ethertype IPv4 (0x0800), length 149: 127.0.0.1.34586 > 127.0.0.1.80: Flags [P.], seq 1:78, ack 1, win 512, length 77: HTTP: GET / HTTP/1.1\n"
+	data := []byte(strings.Repeat(line, 100000))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d := New(bytes.NewReader(data))
+		for range d.Lines() {
+		}
+	}
+}

@@ -1,0 +1,185 @@
+package kubectl
+
+import (
+	"bytes"
+	"flag"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// testLines splits a file into lines roughly as checks/decode does (CR and
+// terminal escapes removed), which this package may not import.
+func testLines(b []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for _, l := range bytes.Split(b, []byte("\n")) {
+			l = bytes.TrimSuffix(l, []byte("\r"))
+			var out []byte
+			for i := 0; i < len(l); i++ {
+				switch {
+				case l[i] == 0x1b && i+1 < len(l) && l[i+1] == '[':
+					i += 2
+					for i < len(l) && !(l[i] >= 0x40 && l[i] <= 0x7e) {
+						i++
+					}
+				case l[i] == '\r':
+					out = out[:0]
+				default:
+					out = append(out, l[i])
+				}
+			}
+			if !yield(out) {
+				return
+			}
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata: %v", err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			in, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for r := range Parse(testLines(in)) {
+				b.WriteString(r.String() + "\n")
+			}
+			got := b.String()
+			golden := strings.TrimSuffix(f, ".txt") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", golden, diff)
+			}
+		})
+	}
+}
+
+func TestRows(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"seed row without header", "nginx-distroless   1/1     Running   0          8m56s   10.244.0.12   minikube   <none>           <none>",
+			[]string{`pod ns="" name="nginx-distroless" ready="1/1" status="Running" restarts="0" age="8m56s" ip="10.244.0.12" node="minikube" "NOMINATED NODE"="<none>" "READINESS GATES"="<none>"`}},
+		{"headerless -A row with restarts ago", "default   nginx-distroless   1/1   Running   2 (3m ago)   1h   10.244.0.12   kind-worker   <none>   <none>",
+			[]string{`pod ns="default" name="nginx-distroless" ready="1/1" status="Running" restarts="2 (3m ago)" age="1h" ip="10.244.0.12" node="kind-worker" "NOMINATED NODE"="<none>" "READINESS GATES"="<none>"`}},
+		{"headerless row without -o wide", "nginx-distroless   1/1     Running   0          8m56s",
+			[]string{`pod ns="" name="nginx-distroless" ready="1/1" status="Running" restarts="0" age="8m56s"`}},
+		{"pending row has no address", "NAME    READY   STATUS    RESTARTS   AGE   IP       NODE     NOMINATED NODE   READINESS GATES\n" +
+			"nginx   0/1     Pending   0          5s    <none>   <none>   <none>           <none>",
+			[]string{`header line="NAME    READY   STATUS    RESTARTS   AGE   IP       NODE     NOMINATED NODE   READINESS GATES"`,
+				`pod ns="" name="nginx" ready="0/1" status="Pending" restarts="0" age="5s" ip="<none>" node="<none>" "NOMINATED NODE"="<none>" "READINESS GATES"="<none>"`}},
+		{"show-labels", "NAME    READY   STATUS    RESTARTS   AGE   LABELS\nnginx   1/1     Running   0          5s    app=nginx,tier=web",
+			[]string{`header line="NAME    READY   STATUS    RESTARTS   AGE   LABELS"`,
+				`pod ns="" name="nginx" ready="1/1" status="Running" restarts="0" age="5s" "LABELS"="app=nginx,tier=web"`}},
+		{"prose is unknown", "the pod runs on minikube (see above)", []string{`unknown line="the pod runs on minikube (see above)"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for r := range Parse(testLines([]byte(tt.in))) {
+				got = append(got, r.String())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHasAddress(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"nginx-distroless   1/1     Running   0          8m56s   10.244.0.12   minikube   <none>           <none>", true},
+		{"nginx   0/1     Pending   0          5s    <none>   <none>   <none>           <none>", false},
+		{"nginx-distroless   1/1     Running   0          8m56s", false},
+	} {
+		var got []bool
+		for r := range Parse(testLines([]byte(tt.in))) {
+			got = append(got, r.HasAddress())
+		}
+		if diff := cmp.Diff([]bool{tt.want}, got); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	for _, file := range files {
+		b, _ := os.ReadFile(file)
+		f.Add(b)
+	}
+	f.Add([]byte("a 1/1 b 0 (x\n(  (( ) a"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		lines := bytes.Count(in, []byte("\n")) + 1
+		n := 0
+		for r := range Parse(testLines(in)) {
+			n++
+			if len(r.Extra) > maxCols {
+				t.Fatalf("unbounded extra cells: %d", len(r.Extra))
+			}
+		}
+		if n > lines {
+			t.Fatalf("%d records from %d lines", n, lines)
+		}
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	var one []byte
+	for _, f := range []string{"public_all_namespaces_restarts_ago.txt", "public_wide_minikube.txt", "seed_headerless_wide.txt"} {
+		d, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			b.Fatal(err)
+		}
+		one = append(one, d...)
+	}
+	var big []byte
+	for len(big) < 1<<20 {
+		big = append(big, one...)
+	}
+	lines := bytes.Split(big, []byte("\n"))
+	b.SetBytes(int64(len(big)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for r := range Parse(func(yield func([]byte) bool) {
+			for _, l := range lines {
+				if !yield(l) {
+					return
+				}
+			}
+		}) {
+			if r.Kind == Pod {
+				n++
+			}
+		}
+		if n == 0 {
+			b.Fatal("no pods")
+		}
+	}
+}

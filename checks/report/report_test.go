@@ -1,0 +1,143 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/k8s-debug-lab/lab/checks"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sample covers every status, a diff, an encoding note and a skipped step.
+func sample() *checks.Report {
+	rep := &checks.Report{
+		APIVersion: "lab/v1", Kind: "CheckReport", Assignment: "kubernetes-debug",
+		Source: "built-in", Answers: "answers", Offline: true,
+	}
+	results := []checks.Result{
+		{Step: "step-1", Title: "A distroless nginx pod that shares its PID namespace", Status: checks.Skip, MaxPoints: 1,
+			Message: "proven only against the lab's cluster; skipped offline", Hint: "run lab check without --offline where the lab's cluster answers"},
+		{Step: "step-3", Title: "The nginx container's files through /proc/<pid>/root", Status: checks.Fail, MaxPoints: 2,
+			File: "answers/step-3.txt", Format: "BusyBox ls -l", Message: "this is the /pause sandbox's filesystem, not nginx's",
+			Hint: "PID 1 is /pause when the pod shares its PID namespace: list /proc/<nginx master PID>/root/…",
+			Closest: []checks.Closest{{Want: "-rw-r--r-- <n> root root <n> Feb <n> <time> nginx.conf", Got: "-rw-r--r-- <n> root root <n> Feb <n> <time> hostname", Line: 4,
+				Diff: "-rw-r--r-- <n> root root <n> Feb <n> <time> [-nginx.conf-]{+hostname+}"}}},
+		{Step: "step-5", Title: "tcpdump sees the HTTP traffic on port 80", Status: checks.Pass, Points: 3, MaxPoints: 3,
+			File: "answers/step-5.txt", Format: "tcpdump 4.99 text (LINUX_SLL2)", Encoding: "utf-16le"},
+		{Step: "step-7", Title: "nginx's log files read on the node", Status: checks.Error, MaxPoints: 2,
+			File: "answers/step-7.txt", Message: "answers/step-7.txt holds binary data, not the text a command prints",
+			Hint: "save the command's text output: cat … > answers/step-7.txt"},
+		{Step: "star", Title: "★ strace of the nginx worker handling a request", Status: checks.Fail, MaxPoints: 3,
+			File: "answers/star.txt", Message: "answers/star.txt not found", Hint: "save it with: strace … > answers/star.txt"},
+	}
+	for _, r := range results {
+		rep.Results = append(rep.Results, r)
+		rep.Summary.Points += r.Points
+		rep.Summary.MaxPoints += r.MaxPoints
+		switch r.Status {
+		case checks.Pass:
+			rep.Summary.Passed++
+		case checks.Fail:
+			rep.Summary.Failed++
+		case checks.Skip:
+			rep.Summary.Skipped++
+		case checks.Error:
+			rep.Summary.Errors++
+		}
+	}
+	return rep
+}
+
+func TestGolden(t *testing.T) {
+	for _, tt := range []struct {
+		format Format
+		golden string
+		opts   Options
+	}{
+		{Text, "report.txt", Options{}},
+		{Text, "report.color.txt", Options{Color: true}},
+		{JSON, "report.json", Options{}},
+		{JUnit, "report.junit.xml", Options{}},
+		{Classroom, "report.classroom.json", Options{}},
+	} {
+		t.Run(tt.golden, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Write(&buf, tt.format, sample(), tt.opts); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", tt.golden)
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./checks/report -update)", err)
+			}
+			if diff := cmp.Diff(string(want), buf.String()); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", path, diff)
+			}
+		})
+	}
+}
+
+// The machine formats must stay parseable whatever the messages hold.
+func TestMachineFormatsParse(t *testing.T) {
+	rep := sample()
+	rep.Results[1].Message = `quotes " and <tags> & ampersands ]]>`
+	var buf bytes.Buffer
+	if err := Write(&buf, JSON, rep, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var back checks.Report
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatalf("json does not parse: %v", err)
+	}
+	if diff := cmp.Diff(rep, &back); diff != "" {
+		t.Errorf("json round trip (-want +got):\n%s", diff)
+	}
+	buf.Reset()
+	if err := Write(&buf, JUnit, rep, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var suites junitSuites
+	if err := xml.Unmarshal(buf.Bytes(), &suites); err != nil {
+		t.Fatalf("junit does not parse: %v", err)
+	}
+	if got := suites.Suites[0].Cases[1].Failure.Message; got != rep.Results[1].Message {
+		t.Errorf("junit failure message = %q", got)
+	}
+	buf.Reset()
+	if err := Write(&buf, Classroom, rep, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var cr classroom
+	if err := json.Unmarshal(buf.Bytes(), &cr); err != nil {
+		t.Fatalf("classroom does not parse: %v", err)
+	}
+	// The skipped live step is left out of the classroom score.
+	if cr.MaxScore != 10 || len(cr.Tests) != 4 || cr.Status != "error" {
+		t.Errorf("classroom max_score %d, %d tests, status %q; want 10, 4, error", cr.MaxScore, len(cr.Tests), cr.Status)
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, f := range Formats {
+		if got, err := ParseFormat(string(f)); err != nil || got != f {
+			t.Errorf("ParseFormat(%q) = %q, %v", f, got, err)
+		}
+	}
+	if _, err := ParseFormat("yaml"); err == nil || !strings.Contains(err.Error(), `unknown format "yaml"`) {
+		t.Errorf("ParseFormat(yaml) error = %v", err)
+	}
+}

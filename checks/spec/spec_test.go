@@ -1,0 +1,167 @@
+package spec_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/k8s-debug-lab/lab/assets"
+	"github.com/k8s-debug-lab/lab/checks/match"
+	"github.com/k8s-debug-lab/lab/checks/spec"
+)
+
+func TestBuiltinLoads(t *testing.T) {
+	a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"step-1", "step-2", "step-3", "step-5", "step-6", "step-7", "star"}
+	if diff := cmp.Diff(want, a.IDs()); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	files := map[string][]string{}
+	for _, s := range a.Steps {
+		files[s.ID] = s.Files
+		if s.Graded() && (s.Produce == "" || len(s.Expect) == 0 || s.Points == 0) {
+			t.Errorf("%s: a graded step needs produce, expect and points", s.ID)
+		}
+		for _, r := range append(append([]spec.Rule{}, s.Diagnose...), s.Require...) {
+			if r.Message == "" || r.Hint == "" {
+				t.Errorf("%s: every rule of the built-in assignment needs a message and a hint: %+v", s.ID, r)
+			}
+		}
+	}
+	wantFiles := map[string][]string{
+		"step-1": nil, "step-2": nil,
+		"step-3": {"step-3.txt"}, "step-5": {"step-5.txt", "step-5.pcap", "step-5.pcapng"},
+		"step-6": {"step-6.txt"}, "step-7": {"step-7.txt"}, "star": {"star.txt"},
+	}
+	if diff := cmp.Diff(wantFiles, files); diff != "" {
+		t.Errorf("answers files (-want +got):\n%s", diff)
+	}
+	if a.MaxPoints() != 13 {
+		t.Errorf("MaxPoints() = %d, want 13", a.MaxPoints())
+	}
+}
+
+const good = `apiVersion: lab/v1
+kind: Assignment
+metadata:
+  name: mini
+steps:
+  - id: step-3
+    points: 2
+    files: [step-3.txt]
+    parser: ls
+    diagnose:
+      - when:
+          - {fact: entry, match: subsetOf, values: [hostname, hosts]}
+        message: pause
+    require:
+      - fact: entry
+        message: no listing
+        hint: use ls -l
+      - fact: entry
+        match: anyOf
+        values: [nginx.conf]
+        message: not nginx
+`
+
+func TestParseGood(t *testing.T) {
+	a, err := spec.Parse([]byte(good), "mini.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := a.Steps[0]
+	want := []spec.Rule{
+		{When: []match.Matcher{{Fact: "entry", Kind: match.Present}}, Message: "no listing", Hint: "use ls -l"},
+		{When: []match.Matcher{{Fact: "entry", Kind: match.AnyOf, Values: []string{"nginx.conf"}}}, Message: "not nginx"},
+	}
+	if diff := cmp.Diff(want, s.Require); diff != "" {
+		t.Errorf("require (-want +got):\n%s", diff)
+	}
+	if len(s.Diagnose) != 1 || s.Diagnose[0].When[0].Kind != match.SubsetOf {
+		t.Errorf("diagnose = %+v", s.Diagnose)
+	}
+}
+
+// Each mistake is reported with file, line and field.
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"version", "lab/v1", "lab/v2", `mini.yaml:1: apiVersion: unsupported version "lab/v2" (this lab reads lab/v1)`},
+		{"kind", "kind: Assignment", "kind: Pod", `mini.yaml:2: kind: want "Assignment", got "Pod"`},
+		{"unknown top field", "metadata:", "metdata:", `mini.yaml:3: metdata: unknown field (known: apiVersion, kind, metadata, steps)`},
+		{"step id", "id: step-3", "id: three", `mini.yaml:6: steps[0].id: "three" is not a step id (want step-N or star)`},
+		{"unknown parser", "parser: ls", "parser: dir", `mini.yaml:9: steps[0].parser: unknown parser "dir" (want one of `},
+		{"unknown fact", "- fact: entry\n        message: no listing", "- fact: entries\n        message: no listing", `mini.yaml:15: steps[0].require[0].fact: parser ls reports no fact "entries" (it reports: `},
+		{"unknown matcher", "match: anyOf", "match: oneOf", `mini.yaml:19: steps[0].require[1].match: unknown matcher "oneOf" (want one of present, absent, anyOf, noneOf, subsetOf, contains)`},
+		{"values missing", "        values: [nginx.conf]\n", "", `mini.yaml:18: steps[0].require[1].values: matcher anyOf needs values`},
+		{"points not a number", "points: 2", "points: two", `mini.yaml:7: steps[0].points: want a whole number, got "two"`},
+		{"negative points", "points: 2", "points: -1", `mini.yaml:7: steps[0].points: must not be negative`},
+		{"escaping file", "files: [step-3.txt]", "files: [../etc/passwd]", `mini.yaml:8: steps[0].files[0]: "../etc/passwd" must be a plain name inside the answers folder`},
+		{"message missing", "        message: pause\n", "", `mini.yaml:11: steps[0].diagnose[0].message: required`},
+		{"typo in rule", "hint: use ls -l", "hnit: use ls -l", `mini.yaml:17: steps[0].require[0].hnit: unknown field (known: fact, match, min, values, message, hint)`},
+		{"min on absent", "      - fact: entry\n        message: no listing", "      - fact: entry\n        match: absent\n        min: 2\n        message: no listing", `mini.yaml:17: steps[0].require[0].min: only the present matcher takes min`},
+		{"bad yaml", "    points: 2", "   points: 2", `mini.yaml:5: did not find expected '-' indicator`},
+		{"live unknown", "    points: 2", "    points: 2\n    live: [pod-ready]", `mini.yaml:8: steps[0].live[0]: unknown live check "pod-ready" (want one of pod-shares-pid, ephemeral-debugger, node-debugger)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := strings.Replace(good, tt.old, tt.new, 1)
+			if src == good {
+				t.Fatalf("test edit %q did not apply", tt.old)
+			}
+			_, err := spec.Parse([]byte(src), "mini.yaml")
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("error = %v\nwant prefix %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseEmptyAndMissing(t *testing.T) {
+	if _, err := spec.Parse(nil, "empty.yaml"); err == nil || err.Error() != "empty.yaml: empty spec" {
+		t.Errorf("empty: %v", err)
+	}
+	if _, err := spec.Parse([]byte("steps: 3\napiVersion: lab/v1\nkind: Assignment\nmetadata: {name: x}\n"), "s.yaml"); err == nil || !strings.Contains(err.Error(), "s.yaml:1: steps: want a non-empty list of steps") {
+		t.Errorf("steps not a list: %v", err)
+	}
+	_, err := spec.Load(fstest.MapFS{}, "course")
+	if err == nil || !strings.Contains(err.Error(), "course: no assignment.yaml here") {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+func TestLoadFromFolder(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, spec.FileName), []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := spec.Load(os.DirFS(dir), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Name != "mini" || a.Source != dir+"/assignment.yaml" || a.MaxPoints() != 2 {
+		t.Errorf("loaded %q from %q with %d points", a.Name, a.Source, a.MaxPoints())
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	if b, err := os.ReadFile("../../assets/assignment/assignment.yaml"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("apiVersion: lab/v1\nsteps: [{id: star}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := spec.Parse(data, "fuzz.yaml")
+		if err == nil && (a == nil || len(a.Steps) == 0) {
+			t.Fatal("a spec without steps loaded")
+		}
+	})
+}

@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/k8s-debug-lab/lab/assets"
+	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/report"
+	"github.com/k8s-debug-lab/lab/checks/spec"
+)
+
+// checkOptions are lab check's flags, completed into what grading needs.
+type checkOptions struct {
+	streams Streams
+	globals *globals
+
+	steps      []string
+	answers    string
+	file       string
+	assignment string
+	format     string
+	offline    bool
+
+	spec   *spec.Assignment
+	fmt    report.Format
+	fsys   fs.FS
+	output *os.File
+}
+
+func newCheckCmd(streams Streams, g *globals) *cobra.Command {
+	o := &checkOptions{streams: streams, globals: g}
+	cmd := &cobra.Command{
+		Use:   "check [step-N ...|all]",
+		Short: "Grade the saved outputs in answers/",
+		Long: `Grade each step from the output you saved in the answers folder.
+
+Every step names its file: answers/step-3.txt, step-5.txt (or step-5.pcap
+from tcpdump -w), step-6.txt, step-7.txt and star.txt. lab only reads them.
+A failed step says what is missing, what to do, and shows the line of your
+output closest to what was expected.
+
+Exit codes: 0 all selected steps pass (skipped ones do not count against
+you), 1 a step failed, 2 usage error or unreadable input.`,
+		Example: `  lab check
+  lab check step-5 star
+  lab check step-5 --file ~/capture.pcap
+  lab check --format json | jq .summary
+  lab check --assignment ./my-course --answers ./answers`,
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return append(a.IDs(), "all"), cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.complete(args); err != nil {
+				return err
+			}
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.run(cmd)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.answers, "answers", "answers", "the answers folder")
+	f.StringVar(&o.file, "file", "", "grade this file instead of the step's answers file (one step only)")
+	f.StringVar(&o.assignment, "assignment", "", "an assignment folder holding assignment.yaml (default: the built-in one)")
+	f.StringVarP(&o.format, "format", "o", string(report.Text), "output format: text, json, junit or classroom")
+	f.BoolVar(&o.offline, "offline", false, "grade the files only; do not contact the lab's cluster")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		names := make([]string, len(report.Formats))
+		for i, f := range report.Formats {
+			names[i] = string(f)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.MarkFlagDirname("answers")
+	_ = cmd.MarkFlagDirname("assignment")
+	return cmd
+}
+
+// complete loads the assignment and resolves the flags.
+func (o *checkOptions) complete(args []string) error {
+	o.steps = args
+	var err error
+	if o.fmt, err = report.ParseFormat(o.format); err != nil {
+		return usageErrorf("%v", err)
+	}
+	if o.spec, err = loadAssignment(o.assignment); err != nil {
+		return err
+	}
+	if o.file == "" {
+		o.fsys = os.DirFS(o.answers)
+	}
+	return nil
+}
+
+// loadAssignment reads an instructor's folder, or the built-in spec.
+func loadAssignment(dir string) (*spec.Assignment, error) {
+	if dir == "" {
+		a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+		if err != nil {
+			return nil, fmt.Errorf("the built-in assignment does not load (a bug in this build): %w", err)
+		}
+		return a, nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return nil, usageErrorf("--assignment %s: not a folder; give the folder that holds %s", dir, spec.FileName)
+	}
+	a, err := spec.Load(os.DirFS(dir), filepath.Clean(dir))
+	if err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: err}
+	}
+	return a, nil
+}
+
+func (o *checkOptions) validate() error {
+	if _, err := checks.Select(o.spec, o.steps); err != nil {
+		return usageErrorf("%v", err)
+	}
+	if o.file != "" {
+		steps, _ := checks.Select(o.spec, o.steps)
+		if len(steps) != 1 {
+			return usageErrorf("--file grades one step: name it, e.g. lab check step-5 --file %s", o.file)
+		}
+		if !steps[0].Graded() {
+			return usageErrorf("%s has no answers file to replace: it is checked against the cluster", steps[0].ID)
+		}
+		return nil
+	}
+	fi, err := os.Stat(o.answers)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usageErrorf("no answers folder at %s: run lab check where your answers/ folder is, or pass --answers DIR", o.answers)
+	case err != nil:
+		return usageErrorf("cannot read the answers folder %s: %v", o.answers, err)
+	case !fi.IsDir():
+		return usageErrorf("%s is not a folder: --answers takes the folder that holds step-3.txt, step-5.txt, …; grade one file with --file", o.answers)
+	}
+	return nil
+}
+
+func (o *checkOptions) run(cmd *cobra.Command) error {
+	rep, err := checks.Grade(cmd.Context(), o.spec, o.steps, checks.Options{
+		Answers:     o.fsys,
+		AnswersName: strings.TrimSuffix(o.answers, "/"),
+		File:        o.file,
+		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
+	})
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if !o.offline && o.globals.verbosity > 0 {
+		fmt.Fprintln(o.streams.ErrOut, "lab check: live checks against the cluster are not part of this build; grading the files only")
+	}
+	err = report.Write(o.streams.Out, o.fmt, rep, report.Options{Color: o.fmt == report.Text && isTerminal(o.streams.Out) && os.Getenv("NO_COLOR") == ""})
+	if err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if code := rep.ExitCode(); code != ExitOK {
+		return &ExitError{Code: code}
+	}
+	return nil
+}

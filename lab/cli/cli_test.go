@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const seed = "../../checks/testdata/answers/seed"
+
+type run struct {
+	code          int
+	out, err      string
+	returnedError error
+}
+
+func lab(t *testing.T, args ...string) run {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := Run(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return run{code: ExitCode(err), out: out.String(), err: errOut.String(), returnedError: err}
+}
+
+func TestCheckText(t *testing.T) {
+	r := lab(t, "check", "--answers", seed)
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d, want 1 (step-3 of the seed fails); error %v", r.code, r.returnedError)
+	}
+	for _, want := range []string{
+		"✗ step-3", "PID 1 is /pause", "(-want +got)",
+		"✓ step-5", "✓ step-7", "✓ star", "- step-1",
+		"score 9/13 · 4 passed · 1 failed · 2 skipped",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
+	}
+	if !Silent(r.returnedError) {
+		t.Errorf("a failing report must not add an error message: %v", r.returnedError)
+	}
+	if strings.Contains(r.out, "\x1b[") {
+		t.Error("colour codes written to a non-terminal")
+	}
+}
+
+func TestCheckJSONIsTheOnlyOutput(t *testing.T) {
+	r := lab(t, "check", "step-5", "star", "--answers", seed, "--format", "json", "-v")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %v\n%s", r.code, r.returnedError, r.out)
+	}
+	var doc struct {
+		Kind    string `json:"kind"`
+		Summary struct {
+			Passed, Points int
+		} `json:"summary"`
+		Results []struct {
+			Step  string                     `json:"step"`
+			Facts map[string]json.RawMessage `json:"facts"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v\n%s", err, r.out)
+	}
+	if doc.Kind != "CheckReport" || doc.Summary.Passed != 2 || doc.Summary.Points != 6 {
+		t.Errorf("kind %q, %d passed, %d points", doc.Kind, doc.Summary.Passed, doc.Summary.Points)
+	}
+	if len(doc.Results) != 2 || len(doc.Results[0].Facts) == 0 {
+		t.Errorf("-v must add the facts to JSON results: %+v", doc.Results)
+	}
+}
+
+func TestCheckFormats(t *testing.T) {
+	for _, f := range []string{"junit", "classroom"} {
+		r := lab(t, "check", "--answers", seed, "--format", f)
+		if r.code != ExitFailed || r.out == "" {
+			t.Errorf("%s: exit %d, %d bytes", f, r.code, len(r.out))
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	badSpec := filepath.Join(dir, "course")
+	os.Mkdir(badSpec, 0o755)
+	os.WriteFile(filepath.Join(badSpec, "assignment.yaml"), []byte("apiVersion: lab/v1\nkind: Assignment\nmetadata: {name: x}\nsteps:\n  - id: step-3\n    files: [a.txt]\n    parser: nope\n    require: [{fact: line, message: m}]\n"), 0o644)
+	notDir := filepath.Join(dir, "file.txt")
+	os.WriteFile(notDir, []byte("x"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"check", "--answer", seed}, "unknown flag: --answer"},
+		{"unknown step", []string{"check", "step-9", "--answers", seed}, `unknown step "step-9"`},
+		{"unknown format", []string{"check", "--answers", seed, "--format", "xml"}, `unknown format "xml"`},
+		{"no answers folder", []string{"check", "--answers", filepath.Join(dir, "nope")}, "no answers folder at"},
+		{"answers is a file", []string{"check", "--answers", notDir}, "is not a folder"},
+		{"file needs one step", []string{"check", "--file", notDir}, "--file grades one step"},
+		{"file on a live step", []string{"check", "step-1", "--file", notDir}, "step-1 has no answers file"},
+		{"assignment not a folder", []string{"check", "--assignment", notDir}, "not a folder"},
+		{"bad spec", []string{"check", "--assignment", badSpec, "--answers", seed}, "assignment.yaml:7: steps[0].parser: unknown parser \"nope\""},
+		{"unknown command", []string{"chek"}, `unknown command "chek"`},
+		{"version takes no args", []string{"version", "x"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := lab(t, tt.args...)
+			if r.code != ExitUsage {
+				t.Errorf("exit %d, want 2 (%v)", r.code, r.returnedError)
+			}
+			if r.returnedError == nil || !strings.Contains(r.returnedError.Error(), tt.want) {
+				t.Errorf("error %v, want it to contain %q", r.returnedError, tt.want)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := lab(t, "version")
+	if r.code != 0 || !strings.HasPrefix(r.out, "lab ") || !strings.Contains(r.out, "lab/v1") {
+		t.Errorf("version: exit %d, %q", r.code, r.out)
+	}
+	r = lab(t, "version", "-o", "json")
+	var v map[string]string
+	if err := json.Unmarshal([]byte(r.out), &v); err != nil || v["version"] == "" {
+		t.Errorf("version -o json: %v %q", err, r.out)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	r := lab(t, "completion", "bash")
+	if r.code != 0 || !strings.Contains(r.out, "__start_lab") {
+		t.Errorf("completion bash: exit %d, %d bytes", r.code, len(r.out))
+	}
+	r = lab(t, "__complete", "check", "st")
+	if !strings.Contains(r.out, "step-5") || !strings.Contains(r.out, "star") {
+		t.Errorf("step completion: %q", r.out)
+	}
+}

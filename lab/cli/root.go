@@ -1,0 +1,155 @@
+// Package cli holds lab's commands, one file per verb. Each command is an
+// options struct with complete, validate and run, as kubectl's are; streams
+// are passed in so that tests drive commands without a terminal, and no
+// command exits the process: errors travel back to main with their exit
+// code.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes, documented in the README.
+const (
+	// ExitOK: success, every selected step passes.
+	ExitOK = 0
+	// ExitFailed: a check failed.
+	ExitFailed = 1
+	// ExitUsage: usage error or unreadable input (a spec, an answers file).
+	ExitUsage = 2
+	// ExitCluster: the cluster could not be reached.
+	ExitCluster = 3
+)
+
+// Streams are where a command reads and writes.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// StdStreams are the process's own streams.
+func StdStreams() Streams { return Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr} }
+
+// ExitError carries an exit code back to main. A nil Err means the
+// command already said everything (a failing report), so main prints
+// nothing more.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// usageErrorf is an input or usage mistake: exit code 2.
+func usageErrorf(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+// ExitCode is the process exit code for an error Run returned.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitFailed
+}
+
+// Silent reports whether err was already explained to the user.
+func Silent(err error) bool {
+	var ee *ExitError
+	return errors.As(err, &ee) && ee.Err == nil
+}
+
+// globals are the flags every command shares.
+type globals struct {
+	verbosity int
+}
+
+// Run builds the command tree and executes args.
+func Run(ctx context.Context, args []string, streams Streams) error {
+	root := NewRoot(streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	var ee *ExitError
+	if err != nil && !errors.As(err, &ee) && strings.HasPrefix(err.Error(), "unknown command") {
+		// cobra finds unknown verbs before any command runs.
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w; see lab --help", err)}
+	}
+	return err
+}
+
+// NewRoot returns the lab command with every verb attached.
+func NewRoot(streams Streams) *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "lab",
+		Short: "A self-grading Kubernetes debugging lab",
+		Long: `lab turns the kubectl debug assignment into a reproducible, self-grading lab.
+
+Save what your tools print into answers/, then let lab grade it:
+
+  lab check            grade every step from the files in answers/
+  lab check step-5     grade one step
+  lab check --format junit > report.xml
+
+Exit codes: 0 all selected steps pass, 1 a step failed, 2 usage error or
+unreadable input, 3 the cluster could not be reached.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.PersistentFlags().CountVarP(&g.verbosity, "verbose", "v", "more detail on stderr (repeat for more)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &ExitError{Code: ExitUsage, Err: err}
+	})
+	root.AddCommand(
+		newCheckCmd(streams, g),
+		newVersionCmd(streams),
+	)
+	// Bad argument counts are usage errors too.
+	for _, c := range root.Commands() {
+		wrapArgs(c)
+	}
+	return root
+}
+
+// wrapArgs makes a command's argument validation return exit code 2.
+func wrapArgs(c *cobra.Command) {
+	inner := c.Args
+	if inner == nil {
+		return
+	}
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if err := inner(cmd, args); err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+		return nil
+	}
+}
+
+// isTerminal reports whether w is a terminal, for colour and styles.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
