@@ -1,16 +1,12 @@
 package facts
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/k8s-debug-lab/lab/checks/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // docPath is the README's list of facts, kept in step with the extractors
 // by this test so that an instructor never reads about a fact that is not
@@ -34,18 +30,7 @@ func renderDoc() string {
 
 func TestDocInStep(t *testing.T) {
 	got := renderDoc()
-	if *update {
-		if err := os.WriteFile(docPath, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(docPath)
-	if err != nil {
-		t.Fatalf("%v (run go test ./checks/facts -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s is stale; run go test ./checks/facts -update (-want +got):\n%s", docPath, diff)
-	}
+	golden.Check(t, docPath, got)
 }
 
 // Every extractor documents line, unknown and error, the facts every

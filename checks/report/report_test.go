@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/k8s-debug-lab/lab/checks/internal/golden"
+
 	"github.com/k8s-debug-lab/lab/checks"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // sample covers every status, a diff, an encoding note and a skipped step.
 func sample() *checks.Report {
@@ -75,18 +73,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./checks/report -update)", err)
-			}
-			if diff := cmp.Diff(string(want), buf.String()); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", path, diff)
-			}
+			golden.Check(t, path, buf.String())
 		})
 	}
 }

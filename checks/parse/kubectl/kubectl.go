@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+
+	"github.com/k8s-debug-lab/lab/checks/parse/internal/shell"
 )
 
 // Kind says what one line was.
@@ -202,7 +204,7 @@ func (p *Parser) Line(line []byte) *Record {
 	case isNoise(t):
 		r.Kind = Noise
 	default:
-		if commandLine(t) != nil {
+		if shell.Command(t) != nil {
 			r.Kind = Command
 		}
 	}

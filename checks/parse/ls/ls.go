@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+
+	"github.com/k8s-debug-lab/lab/checks/parse/internal/shell"
 )
 
 // Kind says what one line of output was.
@@ -730,12 +732,12 @@ func (p *Parser) error(b []byte) bool {
 // command recognises an echoed command line and learns from it the
 // directory the following listing belongs to.
 func (p *Parser) command(b []byte) bool {
-	cmd := commandLine(b)
+	cmd := shell.Command(b, "ls")
 	if cmd == nil {
 		return false
 	}
 	p.rec.Command = cmd
-	p.words = words(p.words, cmd)
+	p.words = shell.Words(p.words, cmd)
 	ws := p.words
 	// the last ls (or cd) of the line is what printed the output
 	lsAt, cdAt := -1, -1
@@ -747,7 +749,7 @@ func (p *Parser) command(b []byte) bool {
 			cdAt = i
 		}
 	}
-	if cdAt >= 0 && cdAt+1 < len(ws) && !isSeparator(ws[cdAt+1]) {
+	if cdAt >= 0 && cdAt+1 < len(ws) && !shell.IsSeparator(ws[cdAt+1]) {
 		tmp := p.join(nil, ws[cdAt+1])
 		p.cwd = append(p.cwd[:0], tmp...)
 	}
@@ -757,7 +759,7 @@ func (p *Parser) command(b []byte) bool {
 	var arg []byte
 	args, dirOnly := 0, false
 	for _, w := range ws[lsAt+1:] {
-		if isSeparator(w) {
+		if shell.IsSeparator(w) {
 			break
 		}
 		if len(w) > 1 && w[0] == '-' {

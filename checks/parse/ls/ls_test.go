@@ -2,7 +2,6 @@ package ls
 
 import (
 	"bytes"
-	"flag"
 	"iter"
 	"os"
 	"path/filepath"
@@ -10,35 +9,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/k8s-debug-lab/lab/checks/decode"
+	"github.com/k8s-debug-lab/lab/checks/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// testLines splits a file into lines roughly as checks/decode does (CR and
-// terminal escapes removed), which this package may not import.
+// testLines decodes a sample the way lab check decodes an answers file.
 func testLines(b []byte) iter.Seq[[]byte] {
-	return func(yield func([]byte) bool) {
-		for _, l := range bytes.Split(b, []byte("\n")) {
-			l = bytes.TrimSuffix(l, []byte("\r"))
-			var out []byte
-			for i := 0; i < len(l); i++ {
-				switch {
-				case l[i] == 0x1b && i+1 < len(l) && l[i+1] == '[':
-					i += 2
-					for i < len(l) && !(l[i] >= 0x40 && l[i] <= 0x7e) {
-						i++
-					}
-				case l[i] == '\r':
-					out = out[:0]
-				default:
-					out = append(out, l[i])
-				}
-			}
-			if !yield(out) {
-				return
-			}
-		}
-	}
+	return decode.New(bytes.NewReader(b)).Lines()
 }
 
 func parseString(s string) []string {
@@ -62,20 +40,8 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := strings.Join(parseString(string(in)), "\n") + "\n"
-			golden := strings.TrimSuffix(f, ".txt") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", golden, diff)
-			}
+			goldenPath := strings.TrimSuffix(f, ".txt") + ".golden"
+			golden.Check(t, goldenPath, got)
 		})
 	}
 }

@@ -3,7 +3,6 @@ package podlog
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"fmt"
 	"iter"
 	"os"
@@ -12,9 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/k8s-debug-lab/lab/checks/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func lines(text string) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
@@ -227,20 +225,8 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := strings.Join(parseAll(string(data)), "\n") + "\n"
-			golden := strings.TrimSuffix(f, ".txt") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./checks/parse/podlog -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
+			goldenPath := strings.TrimSuffix(f, ".txt") + ".golden"
+			golden.Check(t, goldenPath, got)
 		})
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"iter"
 	"slices"
 	"strings"
+
+	"github.com/k8s-debug-lab/lab/checks/parse/internal/shell"
 )
 
 // Kind says what one line was.
@@ -158,7 +160,7 @@ func (p *Parser) Line(line []byte) *Record {
 	case p.error(t):
 		r.Kind = Error
 	default:
-		if cmd := commandLine(t); cmd != nil {
+		if cmd := shell.Command(t, "ps"); cmd != nil {
 			r.Kind, r.Command = Command, cmd
 		}
 	}

@@ -3,7 +3,6 @@ package tcpdump
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"fmt"
 	"iter"
 	"os"
@@ -12,9 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/k8s-debug-lab/lab/checks/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // lines splits test input the way decode.Reader does (no line ends).
 func lines(data []byte) iter.Seq[[]byte] {
@@ -92,23 +90,11 @@ func readCaptureFile(t testing.TB, name string) (CaptureInfo, []string) {
 	return info, out
 }
 
-func golden(t *testing.T, name string, got []string) {
+func checkGolden(t *testing.T, name string, got []string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
 	text := strings.Join(got, "\n") + "\n"
-	if *update {
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), text); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, path, text)
 }
 
 func TestGolden(t *testing.T) {
@@ -128,7 +114,7 @@ func TestGolden(t *testing.T) {
 					t.Errorf("unrecognised record: %s", g)
 				}
 			}
-			golden(t, name, got)
+			checkGolden(t, name, got)
 		})
 	}
 	caps, _ := filepath.Glob("testdata/*.pcap*")
@@ -139,7 +125,7 @@ func TestGolden(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			info, got := readCaptureFile(t, name)
-			golden(t, name, append([]string{fmt.Sprintf("%s %s packets=%d truncated=%v", info.Format, info.LinkType, info.Packets, info.Truncated)}, got...))
+			checkGolden(t, name, append([]string{fmt.Sprintf("%s %s packets=%d truncated=%v", info.Format, info.LinkType, info.Packets, info.Truncated)}, got...))
 		})
 	}
 }

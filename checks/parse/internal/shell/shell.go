@@ -1,30 +1,37 @@
-package ls
+// Package shell recognises the command lines students save above their
+// output. Students save a terminal session, not just what a tool printed:
+// the command they typed sits above the output, behind whatever prompt
+// their shell drew (`~ # `, `root@node:/# `, `$ `, `PS C:\> `). Parsers use
+// it so that such a line is not taken for output they do not understand,
+// and ls reads it to learn which directory a bare `ls -l` listed.
+//
+// It is internal to the parsers: they stay free of the rest of the project.
+package shell
 
-import "bytes"
-
-// Students save a terminal session, not just the listing: the command line
-// they typed sits above the output, behind whatever prompt their shell drew
-// (`~ # `, `root@node:/# `, `$ `, `PS C:\> `). That line is the only place
-// that says which directory a bare `ls -l` listed, so it is read, not
-// discarded.
+import (
+	"bytes"
+	"slices"
+)
 
 // promptEnds are the strings a shell prompt ends with, before the command.
 var promptEnds = [][]byte{[]byte("# "), []byte("$ "), []byte("> "), []byte("% "), []byte("❯ "), []byte("➜ ")}
 
 // commandWords start a command line a student may have saved with its
 // output. A line that starts with one of them (and has arguments, or is a
-// lone `ls`) is taken for an echoed command even without a prompt.
+// lone word the caller allows) is taken for an echoed command even without
+// a prompt.
 var commandWords = [][]byte{
 	[]byte("ls"), []byte("cd"), []byte("kubectl"), []byte("k"), []byte("sudo"), []byte("busybox"),
 	[]byte("/bin/ls"), []byte("chroot"), []byte("nsenter"), []byte("crictl"), []byte("docker"),
 	[]byte("minikube"), []byte("ps"), []byte("sh"), []byte("bash"), []byte("exit"),
 }
 
-// commandLine returns the command of a line that echoes one (prompt
-// stripped), or nil.
-func commandLine(line []byte) []byte {
+// Command returns the command of a line that echoes one (prompt stripped),
+// or nil. Without a prompt, a lone word is a command only when it is "exit"
+// or one of lone (a bare `ls` is a command, a bare `nginx` is a file name).
+func Command(line []byte, lone ...string) []byte {
 	t := bytes.TrimLeft(line, " \t")
-	if startsWithCommand(t, true) {
+	if startsWithCommand(t, true, lone) {
 		return t
 	}
 	limit := min(len(t), 200)
@@ -37,7 +44,7 @@ func commandLine(line []byte) []byte {
 				break
 			}
 			rest = bytes.TrimLeft(rest[i:], " ")
-			if startsWithCommand(rest, false) {
+			if startsWithCommand(rest, false, nil) {
 				return rest
 			}
 		}
@@ -48,7 +55,7 @@ func commandLine(line []byte) []byte {
 			continue
 		}
 		rest := bytes.TrimLeft(t[i+len(end):], " ")
-		if startsWithCommand(rest, false) {
+		if startsWithCommand(rest, false, nil) {
 			return rest
 		}
 	}
@@ -56,14 +63,14 @@ func commandLine(line []byte) []byte {
 }
 
 // startsWithCommand reports whether b starts with a command word. Without a
-// prompt (strict) a lone word other than ls is too likely a file name.
-func startsWithCommand(b []byte, strict bool) bool {
+// prompt (strict), a lone word must be "exit" or one of lone.
+func startsWithCommand(b []byte, strict bool, lone []string) bool {
 	for _, w := range commandWords {
 		if !bytes.HasPrefix(b, w) {
 			continue
 		}
 		if len(b) == len(w) {
-			return !strict || string(w) == "ls" || string(w) == "exit"
+			return !strict || string(w) == "exit" || slices.Contains(lone, string(w))
 		}
 		if b[len(w)] == ' ' || b[len(w)] == '\t' {
 			return true
@@ -72,20 +79,20 @@ func startsWithCommand(b []byte, strict bool) bool {
 	return false
 }
 
-// words splits a command line on blanks and drops the quotes around each
+// Words splits a command line on blanks and drops the quotes around each
 // word, so that `sh -c 'ls -la /x'` still shows its ls and argument. Quoted
 // blanks are not honoured: a path with a space is rare on a cluster node and
 // only costs the path, never a wrong verdict. It reuses dst.
-func words(dst [][]byte, cmd []byte) [][]byte {
+func Words(dst [][]byte, cmd []byte) [][]byte {
 	dst = dst[:0]
 	for _, w := range bytes.Fields(cmd) {
 		if len(dst) == 64 {
 			break
 		}
-		w = bytes.Trim(w, "'\"")
 		if len(w) > 1 {
 			w = bytes.TrimRight(w, ";")
 		}
+		w = bytes.Trim(w, "'\"")
 		if len(w) > 0 {
 			dst = append(dst, w)
 		}
@@ -93,8 +100,8 @@ func words(dst [][]byte, cmd []byte) [][]byte {
 	return dst
 }
 
-// isSeparator reports whether a shell word ends one command.
-func isSeparator(w []byte) bool {
+// IsSeparator reports whether a shell word ends one command.
+func IsSeparator(w []byte) bool {
 	switch string(w) {
 	case "|", "||", "&&", ";", ">", ">>", "2>", "2>&1", "&":
 		return true
