@@ -263,3 +263,20 @@ func TestVerdictsOnParserSamples(t *testing.T) {
 		})
 	}
 }
+
+// A folder of real captures passes every offline step: exit code 0.
+func TestGoodAnswers(t *testing.T) {
+	rep := grade(t, "testdata/answers/good")
+	for _, r := range rep.Results {
+		want := checks.Pass
+		if r.Step == "step-1" || r.Step == "step-2" {
+			want = checks.Skip
+		}
+		if r.Status != want {
+			t.Errorf("%s: %s %q, want %s", r.Step, r.Status, r.Message, want)
+		}
+	}
+	if rep.ExitCode() != 0 || rep.Summary.Points != 11 {
+		t.Errorf("exit %d with %d points, want 0 with 11", rep.ExitCode(), rep.Summary.Points)
+	}
+}
