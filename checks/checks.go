@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/k8s-debug-lab/lab/checks/decode"
@@ -100,10 +101,23 @@ func (r *Report) ExitCode() int {
 	return 0
 }
 
-// Live runs the checks a step names in its `live` list against the lab's
-// cluster. Implementations live outside this package.
-type Live interface {
-	Check(ctx context.Context, name string) (ok bool, message, hint string, err error)
+// Live is what the lab's cluster said, gathered once before grading (see
+// checks/live): the results of the named live checks, and the values the
+// spec's cross-checks compare answers with. Gathering it is the caller's
+// business, so that this package never talks to a cluster.
+type Live struct {
+	// Checks holds the result of each live check, by name.
+	Checks map[string]LiveResult
+	// Vars are the live values cross-checks may name as ${name} (see
+	// spec.LiveVars); a list (traffic.sources) is joined with commas.
+	Vars map[string][]string
+}
+
+// LiveResult is one live check's verdict.
+type LiveResult struct {
+	OK      bool
+	Message string
+	Hint    string
 }
 
 // Options tell Grade where the answers are.
@@ -115,8 +129,8 @@ type Options struct {
 	// File, when set, is graded instead of the step's answers file; only
 	// one step may be selected then.
 	File string
-	// Live runs live checks; nil means offline.
-	Live Live
+	// Live is the cluster's answer; nil means offline.
+	Live *Live
 	// KeepFacts copies every fact into the results.
 	KeepFacts bool
 }
@@ -138,8 +152,10 @@ func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) 
 		Assignment: a.Name, Source: a.Source, Answers: opts.AnswersName, Offline: opts.Live == nil,
 	}
 	for _, s := range steps {
-		r := gradeStep(ctx, s, opts)
-		rep.add(r)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rep.add(gradeStep(s, opts))
 	}
 	return rep, nil
 }
@@ -189,45 +205,109 @@ func Select(a *spec.Assignment, ids []string) ([]spec.Step, error) {
 	return out, nil
 }
 
-func gradeStep(ctx context.Context, s spec.Step, opts Options) Result {
+func gradeStep(s spec.Step, opts Options) Result {
 	r := Result{Step: s.ID, Title: s.Title, MaxPoints: s.Points}
+	var set *facts.Set
 	if s.Graded() {
-		gradeFile(&r, s, opts)
+		set = gradeFile(&r, s, opts)
 		if r.Status != Pass {
 			return r
 		}
 	}
-	if len(s.Live) > 0 {
-		if opts.Live == nil {
-			if !s.Graded() {
-				r.Status = Skip
-				r.Message = "proven only against the lab's cluster; skipped offline"
-				r.Hint = "run lab check without --offline where the lab's cluster answers"
+	if opts.Live == nil {
+		if !s.Graded() {
+			r.Status = Skip
+			r.Message = "proven only against the lab's cluster; skipped offline"
+			r.Hint = "run lab check without --offline where the lab's cluster answers"
+		}
+		return r // a graded step whose file passed keeps its pass offline
+	}
+	// The answer is compared with the cluster first: naming what differs
+	// in a student's own file helps more than a missing debugger pod.
+	if set != nil {
+		for _, rule := range s.Cross {
+			when, ok := expandRule(rule.When, opts.Live.Vars)
+			if !ok || !match.All(when, set) {
+				continue // a value the cluster did not give cannot be compared
 			}
-			// A graded step whose file passed keeps its pass offline.
-			if r.Status == Pass {
-				r.Points = s.Points
+			vars := opts.Live.Vars
+			if got := firstOutside(when, set); got != "" {
+				vars = withGot(vars, got)
 			}
+			r.Status, r.Points = Fail, 0
+			r.Message, r.Hint = spec.Expand(rule.Message, vars), spec.Expand(rule.Hint, vars)
 			return r
 		}
-		for _, name := range s.Live {
-			ok, msg, hint, err := opts.Live.Check(ctx, name)
-			if err != nil {
-				r.Status, r.Message, r.Hint = Skip, "the lab's cluster did not answer: "+err.Error(), "run lab status to see the cluster, or lab check --offline"
-				return r
-			}
-			if !ok {
-				r.Status, r.Message, r.Hint, r.Points = Fail, msg, hint, 0
-				return r
-			}
+	}
+	for _, name := range s.Live {
+		lr, ok := opts.Live.Checks[name]
+		if !ok {
+			r.Status, r.Points = Skip, 0
+			r.Message = "live check " + name + " was not run"
+			r.Hint = "run lab status to see whether the lab's cluster answers"
+			return r
+		}
+		if !lr.OK {
+			r.Status, r.Points, r.Message, r.Hint = Fail, 0, lr.Message, lr.Hint
+			return r
 		}
 	}
 	r.Status, r.Points = Pass, s.Points
 	return r
 }
 
-// gradeFile finds, reads and judges the step's answers file.
-func gradeFile(r *Result, s spec.Step, opts Options) {
+// expandRule substitutes live values into a rule's matcher values; a ${var}
+// the cluster did not provide makes the whole rule inapplicable.
+func expandRule(ms []match.Matcher, vars map[string][]string) ([]match.Matcher, bool) {
+	out := make([]match.Matcher, len(ms))
+	for i, m := range ms {
+		m.Values = nil
+		for _, v := range ms[i].Values {
+			vs, ok := spec.ExpandValue(v, vars)
+			if !ok {
+				return nil, false
+			}
+			m.Values = append(m.Values, vs...)
+		}
+		out[i] = m
+	}
+	return out, true
+}
+
+// firstOutside names the student's values that the matcher's values do not
+// list (at most three): what differs from the cluster, for the message.
+func firstOutside(when []match.Matcher, set *facts.Set) string {
+	m := when[0]
+	for _, w := range when {
+		if w.Kind.NeedsValues() {
+			m = w
+			break
+		}
+	}
+	var out []string
+	for _, v := range set.Get(m.Fact).Values {
+		if !slices.Contains(m.Values, v) {
+			out = append(out, v)
+			if len(out) == 3 {
+				break
+			}
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func withGot(vars map[string][]string, got string) map[string][]string {
+	out := make(map[string][]string, len(vars)+1)
+	for k, v := range vars {
+		out[k] = v
+	}
+	out["got"] = []string{got}
+	return out
+}
+
+// gradeFile finds, reads and judges the step's answers file, and returns
+// the facts it read for the cross-checks.
+func gradeFile(r *Result, s spec.Step, opts Options) *facts.Set {
 	f, name, err := openAnswer(s, opts)
 	if err != nil {
 		r.Status, r.File = Fail, name
@@ -235,10 +315,10 @@ func gradeFile(r *Result, s spec.Step, opts Options) {
 		if errors.As(err, &ie) {
 			r.Status = ie.status
 			r.Message, r.Hint = ie.msg, ie.hint
-			return
+			return nil
 		}
 		r.Status, r.Message = Error, err.Error()
-		return
+		return nil
 	}
 	defer f.Close()
 	r.File = name
@@ -253,7 +333,7 @@ func gradeFile(r *Result, s spec.Step, opts Options) {
 		if err := cx.ExtractCapture(br, set); err != nil {
 			r.Status, r.Message = Error, fmt.Sprintf("%s: %v", name, err)
 			r.Hint = "save the capture again with tcpdump -w, or save tcpdump's text output instead"
-			return
+			return nil
 		}
 		lines = set.Get("packet").Count
 	} else {
@@ -283,7 +363,7 @@ func gradeFile(r *Result, s spec.Step, opts Options) {
 			} else {
 				r.Message = fmt.Sprintf("reading %s: %v", name, err)
 			}
-			return
+			return nil
 		}
 		if enc := d.Encoding(); enc != decode.UTF8 {
 			r.Encoding = enc
@@ -298,21 +378,22 @@ func gradeFile(r *Result, s spec.Step, opts Options) {
 		r.Status = Fail
 		r.Message = name + " is empty"
 		r.Hint = "save the output again: " + produceOr(s, "the command > "+name)
-		return
+		return nil
 	}
 	for _, rule := range s.Diagnose {
 		if match.All(rule.When, set) {
 			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message, rule.Hint, closest
-			return
+			return nil
 		}
 	}
 	for _, rule := range s.Require {
 		if !match.All(rule.When, set) {
 			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message, rule.Hint, closest
-			return
+			return nil
 		}
 	}
 	r.Status, r.Points = Pass, s.Points
+	return set
 }
 
 func produceOr(s spec.Step, fallback string) string {

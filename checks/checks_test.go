@@ -11,9 +11,12 @@ import (
 	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/live"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 )
 
@@ -278,5 +281,87 @@ func TestGoodAnswers(t *testing.T) {
 	}
 	if rep.ExitCode() != 0 || rep.Summary.Points != 11 {
 		t.Errorf("exit %d with %d points, want 0 with 11", rep.ExitCode(), rep.Summary.Points)
+	}
+}
+
+// liveCluster is a cluster whose pod differs from the seed's in every value
+// that is random per cluster.
+func liveCluster() *checks.Live {
+	share := true
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "nginx-distroless", Namespace: "default", UID: "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011"},
+		Spec: corev1.PodSpec{ShareProcessNamespace: &share, NodeName: "lab-node",
+			Containers: []corev1.Container{{Name: "nginx"}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.88.0.7"},
+	}
+	return live.Evaluate(live.Snapshot{Namespace: "default", PodName: "nginx-distroless", Pod: pod,
+		Nonce: "k3x9abcdef", TrafficSources: []string{"127.0.0.1", "10.88.0.9"}})
+}
+
+// The seed's outputs come from another cluster: the live cross-checks fail
+// them, naming the difference.
+func TestSeedFailsLiveCrossChecks(t *testing.T) {
+	rep, err := checks.Grade(context.Background(), builtin(t), nil, checks.Options{
+		Answers: os.DirFS("testdata/answers/seed"), AnswersName: "answers", Live: liveCluster()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]verdict{
+		"step-1": {checks.Pass, 1, ""},
+		"step-2": {checks.Fail, 0, "no ephemeral container targets nginx"},
+		"step-3": {checks.Fail, 0, "this is the /pause sandbox's filesystem, not nginx's"},
+		"step-5": {checks.Fail, 0, "no request in this capture carries this lab's nonce (lab=k3x9abcdef): it was not captured here while lab traffic ran"},
+		"step-6": {checks.Fail, 0, "the table shows nginx-distroless=10.244.0.12, but this pod's IP is 10.88.0.7"},
+		"step-7": {checks.Fail, 0, "no access entry carries this lab's nonce (lab=k3x9abcdef): this log is not this pod's, or was read before lab traffic ran"},
+		"star":   {checks.Pass, 3, ""},
+	}
+	if diff := cmp.Diff(want, verdicts(rep)); diff != "" {
+		t.Errorf("verdicts (-want +got):\n%s", diff)
+	}
+	if rep.Offline {
+		t.Error("a report with live facts is not offline")
+	}
+}
+
+// The same outputs made on this cluster (its IP, UID, node and nonce) pass.
+func TestMatchingAnswersPassLiveCrossChecks(t *testing.T) {
+	dir := t.TempDir()
+	swap := strings.NewReplacer(
+		"10.244.0.12", "10.88.0.7", "10.244.0.14", "10.88.0.9", "minikube", "lab-node",
+		"84d58bd0-ac6b-4cb7-98a3-9b6726cd27ab", "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011",
+		"GET / HTTP/1.1", "GET /?lab=k3x9abcdef HTTP/1.1")
+	for _, f := range []string{"step-5.txt", "step-6.txt", "step-7.txt", "star.txt"} {
+		b, err := os.ReadFile(filepath.Join("testdata/answers/seed", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, dir, f, []byte(swap.Replace(string(b))))
+	}
+	rep, err := checks.Grade(context.Background(), builtin(t), []string{"step-5", "step-6", "step-7", "star"},
+		checks.Options{Answers: os.DirFS(dir), AnswersName: "answers", Live: liveCluster()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		want := checks.Pass
+		if r.Step == "step-6" {
+			want = checks.Fail // the file matches, but no node debugger ran in this cluster
+		}
+		if r.Status != want {
+			t.Errorf("%s: %s %q, want %s", r.Step, r.Status, r.Message, want)
+		}
+	}
+	if msg := rep.Results[1].Message; !strings.Contains(msg, "no node debugger pod ran on lab-node") {
+		t.Errorf("step-6 message %q", msg)
+	}
+}
+
+func TestCrossCheckSkippedWithoutTheValue(t *testing.T) {
+	l := liveCluster()
+	delete(l.Vars, "nonce") // lab traffic never ran: nothing to compare the nonce with
+	rep, _ := checks.Grade(context.Background(), builtin(t), []string{"step-5"},
+		checks.Options{Answers: os.DirFS("testdata/answers/seed"), AnswersName: "answers", Live: l})
+	if r := rep.Results[0]; r.Status != checks.Fail || !strings.Contains(r.Message, "no packet to or from this pod's IP 10.88.0.7 (the capture shows 127.0.0.1, 10.244.0.14, 10.244.0.12)") {
+		t.Errorf("step-5: %s %q", r.Status, r.Message)
 	}
 }

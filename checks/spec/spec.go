@@ -70,6 +70,10 @@ type Step struct {
 	Require []Rule `json:"require,omitempty"`
 	// Live names checks run against the lab's cluster (not offline).
 	Live []string `json:"live,omitempty"`
+	// Cross rules compare the answer with the live cluster once the file
+	// passed: the first whose matchers all hold fails the step. Their
+	// values and texts may name live values as ${pod.ip} (see LiveVars).
+	Cross []Rule `json:"cross,omitempty"`
 }
 
 // Rule is a list of matchers that hold together, with what to tell the
@@ -117,6 +121,46 @@ var LiveChecks = []string{
 	"pod-shares-pid",     // the pod has shareProcessNamespace, container nginx, and runs
 	"ephemeral-debugger", // an ephemeral container targets nginx with SYS_PTRACE and has run
 	"node-debugger",      // a node debugger pod ran on the pod's node with / at /host
+}
+
+// LiveVars are the live values a cross rule may name as ${name}. Messages
+// may also name ${got}: the student's value that differs.
+var LiveVars = []string{
+	"pod.name",        // the lab's pod
+	"pod.ip",          // its IP
+	"pod.node",        // the node it runs on
+	"pod.uid",         // its UID
+	"namespace",       // its namespace
+	"nonce",           // the nonce lab traffic puts in every request
+	"traffic.sources", // addresses lab traffic came from, as the pod sees them (a list)
+}
+
+var varRef = regexp.MustCompile(`\$\{([a-z.]+)\}`)
+
+// Expand substitutes ${name} in a message; a list is joined with ", ",
+// an unknown name is left as written.
+func Expand(s string, vars map[string][]string) string {
+	return varRef.ReplaceAllStringFunc(s, func(ref string) string {
+		if v, ok := vars[ref[2:len(ref)-1]]; ok {
+			return strings.Join(v, ", ")
+		}
+		return ref
+	})
+}
+
+// ExpandValue substitutes a matcher value. A value that is exactly one
+// ${list} becomes every element; ok is false when a named value is missing.
+func ExpandValue(s string, vars map[string][]string) (out []string, ok bool) {
+	refs := varRef.FindAllStringSubmatch(s, -1)
+	for _, r := range refs {
+		if _, have := vars[r[1]]; !have {
+			return nil, false
+		}
+	}
+	if len(refs) == 1 && refs[0][0] == s {
+		return vars[refs[0][1]], true
+	}
+	return []string{Expand(s, vars)}, true
 }
 
 // Error is a spec mistake, located in its file.
@@ -314,7 +358,7 @@ func (l *loader) assignment(n *yaml.Node) *Assignment {
 var stepID = regexp.MustCompile(`^(step-[1-9][0-9]*|star)$`)
 
 func (l *loader) step(n *yaml.Node, field string) Step {
-	f := l.fields(n, field, "id", "title", "points", "files", "produce", "parser", "expect", "diagnose", "require", "live")
+	f := l.fields(n, field, "id", "title", "points", "files", "produce", "parser", "expect", "diagnose", "require", "live", "cross")
 	s := Step{
 		ID:      l.str(l.required(f, n, field, "id"), field+".id"),
 		Title:   l.str(f["title"], field+".title"),
@@ -353,12 +397,36 @@ func (l *loader) step(n *yaml.Node, field string) Step {
 		if len(children(f["require"])) == 0 {
 			l.fail(n, field+".require", "a graded step needs at least one require rule, or any file would pass")
 		}
-	} else if f["parser"] != nil || f["require"] != nil || f["diagnose"] != nil {
-		l.fail(n, field, "parser, require and diagnose need files")
+	} else if f["parser"] != nil || f["require"] != nil || f["diagnose"] != nil || f["cross"] != nil {
+		l.fail(n, field, "parser, require, diagnose and cross need files")
 	}
 	s.Diagnose = l.rules(f["diagnose"], field+".diagnose", ex, true)
 	s.Require = l.rules(f["require"], field+".require", ex, false)
+	s.Cross = l.rules(f["cross"], field+".cross", ex, true)
+	l.checkVars(f["cross"], field+".cross", s.Cross)
 	return s
+}
+
+// checkVars refuses a ${name} that is not a live value; ${got} may stand
+// in a message or hint, never in a value.
+func (l *loader) checkVars(n *yaml.Node, field string, rules []Rule) {
+	check := func(i int, text string, allowGot bool) {
+		for _, ref := range varRef.FindAllStringSubmatch(text, -1) {
+			if slices.Contains(LiveVars, ref[1]) || (allowGot && ref[1] == "got") {
+				continue
+			}
+			l.fail(children(n)[i], fmt.Sprintf("%s[%d]", field, i), "unknown live value ${%s} (want one of %s; a message may also use ${got})", ref[1], strings.Join(LiveVars, ", "))
+		}
+	}
+	for i, r := range rules {
+		check(i, r.Message, true)
+		check(i, r.Hint, true)
+		for _, m := range r.When {
+			for _, v := range m.Values {
+				check(i, v, false)
+			}
+		}
+	}
 }
 
 // children is nil-safe access to a node's children.

@@ -1,0 +1,205 @@
+// Package live turns what the lab's cluster shows into the checks.Live
+// value the grader compares answers with: the verdicts of the live checks
+// (the pod shares its PID namespace, an ephemeral debugger targets nginx
+// with SYS_PTRACE, a node debugger ran on the pod's node) and the values the
+// spec's cross-checks name (${pod.ip}, ${nonce}, …).
+//
+// It works on a Snapshot of API objects that the caller fetched, so that
+// the grader and these rules never talk to a cluster themselves and are
+// tested on plain objects.
+package live
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/k8s-debug-lab/lab/checks"
+)
+
+// Names of the live checks, as a spec's `live` list writes them.
+const (
+	PodSharesPID      = "pod-shares-pid"
+	EphemeralDebugger = "ephemeral-debugger"
+	NodeDebugger      = "node-debugger"
+)
+
+// Snapshot is what the caller read from the cluster.
+type Snapshot struct {
+	// Namespace and PodName say where the lab's pod should be.
+	Namespace, PodName string
+	// Pod is the lab's pod, nil when it does not exist.
+	Pod *corev1.Pod
+	// Pods are the other pods that may be node debuggers (kubectl debug
+	// node/… names them node-debugger-<node>-<suffix>), from every
+	// namespace the caller could list.
+	Pods []corev1.Pod
+	// Nonce marks this lab's traffic; empty when lab traffic never ran.
+	Nonce string
+	// TrafficSources are the addresses lab traffic came from, as the pod
+	// sees them.
+	TrafficSources []string
+}
+
+// Evaluate runs every live check on s and collects the live values.
+func Evaluate(s Snapshot) *checks.Live {
+	l := &checks.Live{
+		Checks: map[string]checks.LiveResult{
+			PodSharesPID:      podSharesPID(s),
+			EphemeralDebugger: ephemeralDebugger(s),
+			NodeDebugger:      nodeDebugger(s),
+		},
+		Vars: map[string][]string{"pod.name": {s.PodName}, "namespace": {s.Namespace}},
+	}
+	if p := s.Pod; p != nil {
+		l.Vars["pod.uid"] = []string{string(p.UID)}
+		if p.Status.PodIP != "" {
+			l.Vars["pod.ip"] = []string{p.Status.PodIP}
+		}
+		if p.Spec.NodeName != "" {
+			l.Vars["pod.node"] = []string{p.Spec.NodeName}
+		}
+	}
+	if s.Nonce != "" {
+		l.Vars["nonce"] = []string{s.Nonce}
+	}
+	if len(s.TrafficSources) > 0 {
+		l.Vars["traffic.sources"] = s.TrafficSources
+	}
+	return l
+}
+
+func missing(s Snapshot) checks.LiveResult {
+	return checks.LiveResult{
+		Message: fmt.Sprintf("the pod %s does not exist in namespace %s", s.PodName, s.Namespace),
+		Hint:    "lab up creates it",
+	}
+}
+
+func podSharesPID(s Snapshot) checks.LiveResult {
+	p := s.Pod
+	switch {
+	case p == nil:
+		return missing(s)
+	case p.Spec.ShareProcessNamespace == nil || !*p.Spec.ShareProcessNamespace:
+		return checks.LiveResult{
+			Message: "the pod does not share its PID namespace (shareProcessNamespace is not true)",
+			Hint:    "lab reset recreates the pod from the lab's manifest",
+		}
+	case !slices.ContainsFunc(p.Spec.Containers, func(c corev1.Container) bool { return c.Name == "nginx" }):
+		return checks.LiveResult{Message: "the pod has no container called nginx", Hint: "lab reset recreates the pod from the lab's manifest"}
+	case p.Status.Phase != corev1.PodRunning:
+		return checks.LiveResult{
+			Message: fmt.Sprintf("the pod is %s, not Running", p.Status.Phase),
+			Hint:    "lab status shows why; lab up waits for it",
+		}
+	}
+	return checks.LiveResult{OK: true}
+}
+
+// generalCaps are what kubectl debug --profile=general adds to an
+// ephemeral container; SYS_PTRACE is what strace needs.
+const ptrace = corev1.Capability("SYS_PTRACE")
+
+func ephemeralDebugger(s Snapshot) checks.LiveResult {
+	p := s.Pod
+	if p == nil {
+		return missing(s)
+	}
+	cmd := fmt.Sprintf("kubectl debug -it %s -n %s --image=nicolaka/netshoot --target=nginx --profile=general -- sh", s.PodName, s.Namespace)
+	var targeting []corev1.EphemeralContainer
+	for _, e := range p.Spec.EphemeralContainers {
+		if e.TargetContainerName == "nginx" {
+			targeting = append(targeting, e)
+		}
+	}
+	if len(targeting) == 0 {
+		msg := "no ephemeral container targets nginx"
+		if len(p.Spec.EphemeralContainers) > 0 {
+			msg += fmt.Sprintf(" (%d ephemeral containers, none with --target=nginx)", len(p.Spec.EphemeralContainers))
+		}
+		return checks.LiveResult{Message: msg, Hint: cmd}
+	}
+	var withPtrace []string
+	for _, e := range targeting {
+		if sc := e.SecurityContext; sc != nil && sc.Capabilities != nil && slices.Contains(sc.Capabilities.Add, ptrace) {
+			withPtrace = append(withPtrace, e.Name)
+		}
+	}
+	if len(withPtrace) == 0 {
+		return checks.LiveResult{
+			Message: fmt.Sprintf("the debug container %s targets nginx but lacks SYS_PTRACE (it was started without --profile=general)", targeting[len(targeting)-1].Name),
+			Hint:    "start another one with --profile=general (an ephemeral container cannot be changed): " + cmd,
+		}
+	}
+	for _, st := range p.Status.EphemeralContainerStatuses {
+		if slices.Contains(withPtrace, st.Name) && (st.State.Running != nil || st.State.Terminated != nil) {
+			return checks.LiveResult{OK: true}
+		}
+	}
+	return checks.LiveResult{
+		Message: fmt.Sprintf("the debug container %s has not started yet", withPtrace[len(withPtrace)-1]),
+		Hint:    "lab status shows its state (an image that cannot be pulled keeps it waiting)",
+	}
+}
+
+func nodeDebugger(s Snapshot) checks.LiveResult {
+	p := s.Pod
+	if p == nil {
+		return missing(s)
+	}
+	node := p.Spec.NodeName
+	cmd := fmt.Sprintf("kubectl debug node/%s -it --image=ubuntu -- chroot /host", node)
+	if node == "" {
+		return checks.LiveResult{Message: "the lab's pod is not scheduled on a node yet", Hint: "lab status shows why"}
+	}
+	var seen []string
+	for _, d := range s.Pods {
+		if !strings.HasPrefix(d.Name, "node-debugger-") {
+			continue
+		}
+		seen = append(seen, d.Name+" on "+d.Spec.NodeName)
+		if d.Spec.NodeName != node || !mountsHostRoot(d) || !started(d) {
+			continue
+		}
+		return checks.LiveResult{OK: true}
+	}
+	msg := "no node debugger pod ran on " + node + " with the node's / at /host"
+	if len(seen) > 0 {
+		msg += " (found " + strings.Join(seen, ", ") + ")"
+	}
+	return checks.LiveResult{Message: msg, Hint: cmd}
+}
+
+// mountsHostRoot reports whether a pod mounts the node's / at /host, as
+// kubectl debug node/… does.
+func mountsHostRoot(p corev1.Pod) bool {
+	var vol string
+	for _, v := range p.Spec.Volumes {
+		if v.HostPath != nil && v.HostPath.Path == "/" {
+			vol = v.Name
+		}
+	}
+	if vol == "" {
+		return false
+	}
+	for _, c := range p.Spec.Containers {
+		for _, m := range c.VolumeMounts {
+			if m.Name == vol && m.MountPath == "/host" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func started(p corev1.Pod) bool {
+	for _, st := range p.Status.ContainerStatuses {
+		if st.State.Running != nil || st.State.Terminated != nil {
+			return true
+		}
+	}
+	return false
+}

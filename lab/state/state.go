@@ -1,0 +1,157 @@
+// Package state keeps what lab must remember about one lab between
+// commands: the nonce that marks this lab's traffic, and when traffic was
+// sent. The live checks compare a student's captures against it, so a
+// capture copied from another student's cluster carries the wrong nonce.
+//
+// The file lives in the user's state directory ($XDG_STATE_HOME/lab, by
+// default ~/.local/state/lab), one per cluster context and namespace, and
+// is written atomically so that Ctrl-C never leaves half a file.
+package state
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Lab is one lab's remembered state.
+type Lab struct {
+	// Context and Namespace say which lab this is.
+	Context   string `json:"context"`
+	Namespace string `json:"namespace"`
+	// Nonce marks every request lab traffic sends (/?lab=<nonce>).
+	Nonce string `json:"nonce"`
+	// Created is when the nonce was made.
+	Created time.Time `json:"created"`
+	// Traffic lists the runs of lab traffic, oldest first (at most MaxRuns).
+	Traffic []Run `json:"traffic,omitempty"`
+}
+
+// Run is one run of lab traffic.
+type Run struct {
+	Via   string    `json:"via"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Sent  int       `json:"sent"`
+	OK    int       `json:"ok"`
+}
+
+// MaxRuns bounds the remembered runs so the file stays small.
+const MaxRuns = 50
+
+// Dir is the folder that holds lab's state files.
+func Dir() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "lab"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the state directory: %w (set XDG_STATE_HOME)", err)
+	}
+	return filepath.Join(home, ".local", "state", "lab"), nil
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// FileName is the state file's name for a context and namespace.
+func FileName(context, namespace string) string {
+	name := unsafeChars.ReplaceAllString(context, "_") + "__" + unsafeChars.ReplaceAllString(namespace, "_")
+	return strings.Trim(name, "_.") + ".json"
+}
+
+// Path is the state file for a context and namespace.
+func Path(context, namespace string) (string, error) {
+	dir, err := Dir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, FileName(context, namespace)), nil
+}
+
+// Load reads the lab's state from path; a missing file gives a fresh state
+// with a new nonce (not yet saved).
+func Load(path, context, namespace string) (*Lab, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return New(context, namespace)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading lab state %s: %w", path, err)
+	}
+	var l Lab
+	if err := json.Unmarshal(data, &l); err != nil || l.Nonce == "" {
+		return nil, fmt.Errorf("lab state %s is damaged (remove it to start a new nonce): %v", path, err)
+	}
+	return &l, nil
+}
+
+// New returns a fresh state with a random nonce.
+func New(context, namespace string) (*Lab, error) {
+	n, err := NewNonce()
+	if err != nil {
+		return nil, err
+	}
+	return &Lab{Context: context, Namespace: namespace, Nonce: n, Created: time.Now().UTC()}, nil
+}
+
+// nonceAlphabet avoids characters that need escaping in a URL or look
+// alike in a terminal.
+const nonceAlphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+
+// NonceLen is long enough that two labs never share one by chance.
+const NonceLen = 10
+
+// NewNonce returns a random nonce.
+func NewNonce() (string, error) {
+	b := make([]byte, NonceLen)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("making a nonce: %w", err)
+	}
+	for i := range b {
+		b[i] = nonceAlphabet[int(b[i])%len(nonceAlphabet)]
+	}
+	return string(b), nil
+}
+
+// AddRun remembers a run of traffic, dropping the oldest past MaxRuns.
+func (l *Lab) AddRun(r Run) {
+	l.Traffic = append(l.Traffic, r)
+	if len(l.Traffic) > MaxRuns {
+		l.Traffic = l.Traffic[len(l.Traffic)-MaxRuns:]
+	}
+}
+
+// Save writes the state to path atomically (a temporary file renamed over
+// the old one), creating the folder.
+func (l *Lab) Save(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("saving lab state: %w", err)
+	}
+	data, err := json.MarshalIndent(l, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*")
+	if err != nil {
+		return fmt.Errorf("saving lab state: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // only ours; gone after the rename anyway
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving lab state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving lab state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("saving lab state: %w", err)
+	}
+	return nil
+}

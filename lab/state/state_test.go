@@ -1,0 +1,80 @@
+package state
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", FileName("kind-lab", "default"))
+	l, err := Load(path, "kind-lab", "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Nonce) != NonceLen || strings.Trim(l.Nonce, nonceAlphabet) != "" {
+		t.Fatalf("nonce %q", l.Nonce)
+	}
+	for i := 0; i < MaxRuns+5; i++ {
+		l.AddRun(Run{Via: "port-forward", Sent: i, OK: i, Start: time.Unix(int64(i), 0).UTC(), End: time.Unix(int64(i), 0).UTC()})
+	}
+	if err := l.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path, "ignored", "ignored")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(l, back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if len(back.Traffic) != MaxRuns || back.Traffic[0].Sent != 5 {
+		t.Errorf("kept %d runs starting at %d, want %d starting at 5", len(back.Traffic), back.Traffic[0].Sent, MaxRuns)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("the state folder holds %d files, want only the state file", len(entries))
+	}
+}
+
+func TestDamaged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.json")
+	os.WriteFile(path, []byte("{not json"), 0o644)
+	if _, err := Load(path, "c", "n"); err == nil || !strings.Contains(err.Error(), "damaged (remove it") {
+		t.Errorf("damaged state: %v", err)
+	}
+}
+
+func TestNoncesDiffer(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 100; i++ {
+		n, err := NewNonce()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[n] {
+			t.Fatalf("nonce %q repeated", n)
+		}
+		seen[n] = true
+	}
+}
+
+func TestDirAndFileName(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "/tmp/xdg")
+	d, err := Dir()
+	if err != nil || d != "/tmp/xdg/lab" {
+		t.Errorf("Dir() = %q, %v", d, err)
+	}
+	t.Setenv("XDG_STATE_HOME", "relative") // ignored, as the spec says
+	t.Setenv("HOME", "/home/s")
+	if d, _ := Dir(); d != "/home/s/.local/state/lab" {
+		t.Errorf("Dir() = %q", d)
+	}
+	if got := FileName("arn:aws:eks:eu/x", "default"); got != "arn_aws_eks_eu_x__default.json" {
+		t.Errorf("FileName = %q", got)
+	}
+}
