@@ -40,6 +40,7 @@ fuzz:
 # Benchmarks print their own ratios; see bench/README.md.
 bench:
 	./bench/run
+	./bench/grade
 
 clean:
 	rm -rf bin

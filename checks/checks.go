@@ -21,6 +21,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/k8s-debug-lab/lab/checks/decode"
 	"github.com/k8s-debug-lab/lab/checks/facts"
@@ -325,10 +326,12 @@ func gradeFile(r *Result, s spec.Step, opts Options) *facts.Set {
 
 	ex, _ := facts.Lookup(s.Parser) // validated when the spec loaded
 	set := facts.NewSet()
-	br := bufio.NewReaderSize(f, 64<<10)
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(f)
+	defer func() { br.Reset(nil); readers.Put(br) }()
 	head, _ := br.Peek(64)
 	var lines int
-	var closest []Closest
+	var near *nearest // nil for a capture: its records are not lines
 	if cx, ok := ex.(facts.CaptureExtractor); ok && cx.IsCapture(head) {
 		if err := cx.ExtractCapture(br, set); err != nil {
 			r.Status, r.Message = Error, fmt.Sprintf("%s: %v", name, err)
@@ -338,7 +341,7 @@ func gradeFile(r *Result, s spec.Step, opts Options) *facts.Set {
 		lines = set.Get("packet").Count
 	} else {
 		d := decode.New(br)
-		near := newNearest(s.Expect)
+		near = newNearest(s.Expect)
 		// Emptiness is judged here, not by each extractor: a file of blank
 		// lines is empty whatever the parser.
 		counted := func(yield func([]byte) bool) {
@@ -368,7 +371,6 @@ func gradeFile(r *Result, s spec.Step, opts Options) *facts.Set {
 		if enc := d.Encoding(); enc != decode.UTF8 {
 			r.Encoding = enc
 		}
-		closest = near.result()
 	}
 	r.Format = set.Format
 	if opts.KeepFacts {
@@ -380,21 +382,32 @@ func gradeFile(r *Result, s spec.Step, opts Options) *facts.Set {
 		r.Hint = "save the output again: " + produceOr(s, "the command > "+name)
 		return nil
 	}
+	closest := func() []Closest {
+		if near == nil {
+			return nil
+		}
+		return near.result()
+	}
 	for _, rule := range s.Diagnose {
 		if match.All(rule.When, set) {
-			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message, rule.Hint, closest
+			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message, rule.Hint, closest()
 			return nil
 		}
 	}
 	for _, rule := range s.Require {
 		if !match.All(rule.When, set) {
-			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message, rule.Hint, closest
+			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message, rule.Hint, closest()
 			return nil
 		}
 	}
 	r.Status, r.Points = Pass, s.Points
 	return set
 }
+
+// readers recycles the read buffers: a class of a thousand submissions
+// would otherwise allocate one per answers file. decode.New reuses a
+// *bufio.Reader of its own size instead of wrapping it.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, decode.BufferSize) }}
 
 func produceOr(s spec.Step, fallback string) string {
 	if s.Produce != "" {

@@ -24,9 +24,14 @@ type Closest struct {
 	Diff string `json:"diff,omitempty"`
 }
 
-// nearestScanLines bounds how many lines are compared with the skeleton:
-// the closest lines of a 2 GB capture are not worth reading it twice.
-const nearestScanLines = 20000
+// nearestScanLines and nearestScanBytes bound how much of the start of a
+// file is kept to be compared with the skeleton: the closest lines of a
+// 2 GB capture are not worth reading it twice, and a passing answer (most
+// of them) never pays for the comparison at all.
+const (
+	nearestScanLines = 5000
+	nearestScanBytes = 512 << 10
+)
 
 // nearestKeep is how many candidates per skeleton line survive the cheap
 // token score to be ranked by edit distance.
@@ -38,13 +43,16 @@ type candidate struct {
 	score int
 }
 
-// nearest tracks, while the lines stream past the parser, the few lines
+// nearest keeps, while the lines stream past the parser, a bounded copy of
+// the first ones; only when the step fails does it look for the few lines
 // closest to each skeleton line.
 type nearest struct {
 	want   []string
 	tokens []map[string]bool
 	best   [][]candidate
 	n      int
+	kept   [][]byte // the first lines, copied (they are reused by decode)
+	bytes  int
 }
 
 func newNearest(expect []string) *nearest {
@@ -72,9 +80,9 @@ func (n *nearest) watch(lines iter.Seq[[]byte]) iter.Seq[[]byte] {
 	}
 	return func(yield func([]byte) bool) {
 		for line := range lines {
-			n.n++
-			if n.n <= nearestScanLines {
-				n.consider(line)
+			if len(n.kept) < nearestScanLines && n.bytes+len(line) <= nearestScanBytes {
+				n.kept = append(n.kept, append([]byte(nil), line...))
+				n.bytes += len(line)
 			}
 			if !yield(line) {
 				return
@@ -84,6 +92,7 @@ func (n *nearest) watch(lines iter.Seq[[]byte]) iter.Seq[[]byte] {
 }
 
 func (n *nearest) consider(line []byte) {
+	n.n++
 	if len(line) == 0 || len(line) > 4096 {
 		return
 	}
@@ -126,6 +135,10 @@ func (n *nearest) result() []Closest {
 	if len(n.want) == 0 {
 		return nil
 	}
+	for _, line := range n.kept {
+		n.consider(line)
+	}
+	n.kept = nil
 	dmp := diffmatchpatch.New()
 	out := make([]Closest, 0, len(n.want))
 	for i, want := range n.want {

@@ -50,9 +50,13 @@ type Reader struct {
 	truncLen bool
 }
 
+// BufferSize is the read buffer decode uses; a *bufio.Reader of this size
+// given to New is used as is, so callers can recycle buffers.
+const BufferSize = 256 << 10
+
 // New returns a Reader over r. It reads nothing until Lines is ranged over.
 func New(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 256<<10)}
+	return &Reader{br: bufio.NewReaderSize(r, BufferSize)}
 }
 
 // Encoding names the encoding that was detected, once reading started.

@@ -126,6 +126,15 @@ unreadable input, 3 the cluster could not be reached.`,
 	root.AddCommand(
 		newCheckCmd(streams, g),
 		newVersionCmd(streams),
+		newLessonCmd(streams, g),
+		newUpCmd(streams, g),
+		newStatusCmd(streams, g),
+		newResetCmd(streams, g),
+		newDownCmd(streams, g),
+		newDoctorCmd(streams, g),
+		newInitCmd(streams),
+		newGradeCmd(streams, g),
+		newAssignmentCmd(streams),
 	)
 	// Bad argument counts are usage errors too.
 	for _, c := range root.Commands() {

@@ -1,0 +1,330 @@
+package assignment_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/k8s-debug-lab/lab/checks/facts"
+	"github.com/k8s-debug-lab/lab/checks/match"
+	"github.com/k8s-debug-lab/lab/checks/spec"
+)
+
+// The JSON Schema of the spec format is generated here, from the same
+// registries the spec loader checks against (parsers and their facts,
+// matchers, live checks), so that the file editors read can never drift
+// from what lab accepts. TestSchemaIsGenerated compares it with the file
+// under assets/schema and rewrites it with -update.
+
+// obj is a JSON object that keeps its keys in the order written, so that
+// the schema reads top-down like documentation.
+type obj []kv
+
+type kv struct {
+	k string
+	v any
+}
+
+func (o obj) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, e := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(e.k)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := marshal(e.v)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+func ref(name string) obj { return obj{{"$ref", "#/$defs/" + name}} }
+
+func strs[T ~string](in []T) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// factsDef names the $defs entry listing one parser's facts.
+func factsDef(parser string) string { return "facts-" + parser }
+
+const schemaID = "https://raw.githubusercontent.com/k8s-debug-lab/lab/main/assets/schema/assignment.schema.json"
+
+// liveText is a pattern for text whose ${…} references must be live
+// values (and ${got} where a message may name the student's value).
+func liveText(got bool) string {
+	names := make([]string, 0, len(spec.LiveVars)+1)
+	for _, v := range spec.LiveVars {
+		names = append(names, strings.ReplaceAll(v, ".", `\.`))
+	}
+	if got {
+		names = append(names, "got")
+	}
+	return `^([^$]|\$[^{]|\$$|\$\{(` + strings.Join(names, "|") + `)\})*$`
+}
+
+// buildSchema returns the schema document, indented, with a final newline.
+func buildSchema() []byte {
+	valueMatchers := []string{}
+	otherMatchers := []string{}
+	for _, k := range match.Kinds {
+		if k.NeedsValues() {
+			valueMatchers = append(valueMatchers, string(k))
+		} else if k != match.Present {
+			otherMatchers = append(otherMatchers, string(k))
+		}
+	}
+	matcherHelp := map[match.Kind]string{
+		match.Present:  "the fact was observed at least `min` times (default 1); the default matcher",
+		match.Absent:   "the fact was never observed",
+		match.AnyOf:    "one of the fact's values is in `values`",
+		match.NoneOf:   "none of the fact's values is in `values` (also when the fact was never observed)",
+		match.SubsetOf: "the fact was observed and all its values are in `values`; a fact with more than 64 distinct values never is",
+		match.Contains: "one of the fact's values contains one of `values` as a substring",
+	}
+	var matcherDocs []string
+	for _, k := range match.Kinds {
+		matcherDocs = append(matcherDocs, matcherHelp[k])
+	}
+	liveHelp := map[string]string{
+		"pod-shares-pid":     "the pod has shareProcessNamespace, a container nginx, and runs",
+		"ephemeral-debugger": "an ephemeral container targets nginx with SYS_PTRACE and has run",
+		"node-debugger":      "a node debugger pod ran on the pod's node with / mounted at /host",
+	}
+	var liveDocs []string
+	for _, n := range spec.LiveChecks {
+		liveDocs = append(liveDocs, liveHelp[n])
+	}
+	var parserDocs []string
+	for _, n := range facts.Names() {
+		e, _ := facts.Lookup(n)
+		parserDocs = append(parserDocs, e.Help())
+	}
+
+	matcherProps := func(extra ...kv) obj {
+		props := obj{
+			{"fact", obj{{"type", "string"}, {"description", "a fact the step's parser reports (see docs/facts.md)"}}},
+			{"match", ref("match")},
+			{"min", obj{{"type", "integer"}, {"minimum", 0}, {"description", "with the present matcher: how many times the fact must be observed"}}},
+			{"values", obj{{"description", "the values anyOf, noneOf, subsetOf and contains compare with"}, {"$ref", "#/$defs/strings"}}},
+		}
+		return append(props, extra...)
+	}
+	// The loader's rules on a matcher's fields, in schema form.
+	matcherRules := []any{
+		obj{
+			{"if", obj{{"required", []string{"match"}}, {"properties", obj{{"match", obj{{"enum", valueMatchers}}}}}}},
+			{"then", obj{{"required", []string{"values"}}}},
+			{"else", obj{{"not", obj{{"required", []string{"values"}}}}}},
+		},
+		obj{
+			{"if", obj{{"required", []string{"match"}}, {"properties", obj{{"match", obj{{"enum", append(append([]string{}, otherMatchers...), valueMatchers...)}}}}}}},
+			{"then", obj{{"not", obj{{"required", []string{"min"}}}}}},
+		},
+	}
+
+	step := obj{
+		{"type", "object"},
+		{"description", "One graded step: an answers file read by a parser and judged by rules, or checks against the lab's cluster, or both."},
+		{"required", []string{"id"}},
+		{"additionalProperties", false},
+		{"properties", obj{
+			{"id", obj{{"type", "string"}, {"pattern", "^(step-[1-9][0-9]*|star)$"}, {"description", "step-N or star; `lab check step-N` selects it"}}},
+			{"title", obj{{"type", "string"}, {"description", "what the step proves, shown in every report"}}},
+			{"points", obj{{"type", "integer"}, {"minimum", 0}, {"description", "awarded when the step passes"}}},
+			{"files", obj{{"description", "answers files that may prove the step, inside the answers folder, in order of preference: the first present is graded"}, {"$ref", "#/$defs/fileNames"}}},
+			{"produce", obj{{"type", "string"}, {"description", "the command that writes the answers file, shown when it is missing or empty"}}},
+			{"parser", ref("parser")},
+			{"expect", obj{{"description", "skeleton lines of a good answer, compared with the closest lines of a failed one (a block string or a list)"}, {"$ref", "#/$defs/strings"}}},
+			{"diagnose", obj{{"type", "array"}, {"description", "known mistakes, tried in order: the first whose matchers all hold fails the step with its message and hint"}, {"items", ref("diagnoseRule")}}},
+			{"require", obj{{"type", "array"}, {"description", "conditions that must all hold for the step to pass; the first that does not fails it with its message and hint"}, {"items", ref("requireRule")}}},
+			{"live", obj{{"description", "checks against the lab's cluster (skipped offline)"}, {"oneOf", []any{ref("liveCheck"), obj{{"type", "array"}, {"items", ref("liveCheck")}}}}}},
+			{"cross", obj{{"type", "array"}, {"description", "once the file passes, comparisons with the live cluster (skipped offline): the first whose matchers all hold fails the step; values and texts may name live values as ${name}: " + strings.Join(spec.LiveVars, ", ") + " (a message or hint also ${got})"}, {"items", ref("crossRule")}}},
+		}},
+		{"anyOf", []any{obj{{"required", []string{"files"}}}, obj{{"required", []string{"live"}}}}},
+	}
+	allOf := []any{
+		obj{
+			{"if", obj{{"required", []string{"files"}}}},
+			{"then", obj{{"required", []string{"parser", "require"}}, {"properties", obj{{"require", obj{{"minItems", 1}}}}}}},
+			{"else", obj{{"not", obj{{"anyOf", []any{
+				obj{{"required", []string{"parser"}}}, obj{{"required", []string{"require"}}}, obj{{"required", []string{"diagnose"}}}, obj{{"required", []string{"cross"}}},
+			}}}}}},
+		},
+	}
+	defs := obj{{"step", nil}, {"parser", obj{
+		{"type", "string"},
+		{"description", "the facts extractor that reads the answers file"},
+		{"enum", facts.Names()},
+		{"enumDescriptions", parserDocs},
+	}}}
+	for _, n := range facts.Names() {
+		e, _ := facts.Lookup(n)
+		fact := obj{{"fact", ref(factsDef(n))}}
+		allOf = append(allOf, obj{
+			{"if", obj{{"required", []string{"parser"}}, {"properties", obj{{"parser", obj{{"const", n}}}}}}},
+			{"then", obj{{"properties", obj{
+				{"require", obj{{"items", obj{{"properties", fact}}}}},
+				{"diagnose", obj{{"items", obj{{"properties", obj{{"when", obj{{"items", obj{{"properties", fact}}}}}}}}}}},
+				{"cross", obj{{"items", obj{{"properties", obj{{"when", obj{{"items", obj{{"properties", fact}}}}}}}}}}},
+			}}}},
+		})
+		var names, helps []string
+		for _, d := range e.Facts() {
+			names = append(names, d.Name)
+			helps = append(helps, d.Help)
+		}
+		defs = append(defs, kv{factsDef(n), obj{
+			{"description", fmt.Sprintf("the facts parser %s reports", n)},
+			{"enum", names},
+			{"enumDescriptions", helps},
+		}})
+	}
+	step = append(step, kv{"allOf", allOf})
+	defs[0].v = step
+	defs = append(defs,
+		kv{"match", obj{
+			{"type", "string"},
+			{"description", "how the fact is tested (default present)"},
+			{"enum", strs(match.Kinds)},
+			{"enumDescriptions", matcherDocs},
+		}},
+		kv{"matcher", obj{
+			{"type", "object"},
+			{"description", "one condition on one fact"},
+			{"required", []string{"fact"}},
+			{"additionalProperties", false},
+			{"properties", matcherProps()},
+			{"allOf", matcherRules},
+		}},
+		kv{"requireRule", obj{
+			{"type", "object"},
+			{"description", "a matcher that must hold, with what to tell the student when it does not"},
+			{"required", []string{"fact", "message"}},
+			{"additionalProperties", false},
+			{"properties", matcherProps(
+				kv{"message", obj{{"type", "string"}, {"description", "what is wrong, shown when the matcher does not hold"}}},
+				kv{"hint", obj{{"type", "string"}, {"description", "what to do next"}}},
+			)},
+			{"allOf", matcherRules},
+		}},
+		kv{"diagnoseRule", obj{
+			{"type", "object"},
+			{"description", "a known mistake: when all its matchers hold, the step fails with this message and hint"},
+			{"required", []string{"when", "message"}},
+			{"additionalProperties", false},
+			{"properties", obj{
+				{"when", obj{{"type", "array"}, {"minItems", 1}, {"items", ref("matcher")}}},
+				{"message", obj{{"type", "string"}, {"description", "what is wrong"}}},
+				{"hint", obj{{"type", "string"}, {"description", "what to do next"}}},
+			}},
+		}},
+		kv{"crossRule", obj{
+			{"type", "object"},
+			{"description", "a difference from the live cluster: when all its matchers hold, the step fails with this message and hint"},
+			{"required", []string{"when", "message"}},
+			{"additionalProperties", false},
+			{"properties", obj{
+				{"when", obj{{"type", "array"}, {"minItems", 1}, {"items", ref("crossMatcher")}}},
+				{"message", obj{{"type", "string"}, {"description", "what differs; may name ${got} and live values"}, {"pattern", liveText(true)}}},
+				{"hint", obj{{"type", "string"}, {"description", "what to do next"}, {"pattern", liveText(true)}}},
+			}},
+		}},
+		kv{"crossMatcher", obj{
+			{"type", "object"},
+			{"description", "one condition on one fact; values may name live values as ${name}"},
+			{"required", []string{"fact"}},
+			{"additionalProperties", false},
+			{"properties", append(matcherProps()[:3], kv{"values", obj{
+				{"description", "the values anyOf, noneOf, subsetOf and contains compare with; ${name} is a live value"},
+				{"oneOf", []any{
+					obj{{"type", "string"}, {"pattern", liveText(false)}},
+					obj{{"type", "array"}, {"minItems", 1}, {"items", obj{{"type", "string"}, {"pattern", liveText(false)}}}},
+				}},
+			}})},
+			{"allOf", matcherRules},
+		}},
+		kv{"liveCheck", obj{
+			{"type", "string"},
+			{"description", "a check against the lab's cluster that no answers file can prove"},
+			{"enum", spec.LiveChecks},
+			{"enumDescriptions", liveDocs},
+		}},
+		kv{"strings", obj{{"oneOf", []any{
+			obj{{"type", "string"}},
+			obj{{"type", "array"}, {"minItems", 1}, {"items", obj{{"type", "string"}}}},
+		}}}},
+		kv{"fileNames", obj{{"oneOf", []any{
+			ref("fileName"),
+			obj{{"type", "array"}, {"minItems", 1}, {"items", ref("fileName")}},
+		}}}},
+		kv{"fileName", obj{
+			{"type", "string"},
+			{"description", "a plain name inside the answers folder"},
+			{"minLength", 1},
+			{"not", obj{{"pattern", `^/|\.\.|\\`}}},
+		}},
+	)
+
+	doc := obj{
+		{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+		{"$id", schemaID},
+		{"title", "lab assignment (" + spec.APIVersion + ")"},
+		{"description", strings.Join([]string{
+			"An assignment for lab: the steps, which answers file proves each one, the parser that reads it, the rules that judge it and the hints a student sees.",
+			"Check a spec with `lab assignment validate DIR`; this schema is for editors (completion, hover, early errors) and is generated from lab's code.",
+		}, " ")},
+		{"type", "object"},
+		{"required", []string{"apiVersion", "kind", "metadata", "steps"}},
+		{"additionalProperties", false},
+		{"properties", obj{
+			{"apiVersion", obj{{"const", spec.APIVersion}, {"description", "the spec format's version; this lab reads " + spec.APIVersion}}},
+			{"kind", obj{{"const", spec.Kind}}},
+			{"metadata", obj{
+				{"type", "object"},
+				{"required", []string{"name"}},
+				{"additionalProperties", false},
+				{"properties", obj{
+					{"name", obj{{"type", "string"}, {"minLength", 1}, {"description", "a short identifier, used in reports"}}},
+					{"title", obj{{"type", "string"}, {"description", "shown to people"}}},
+				}},
+			}},
+			{"steps", obj{{"type", "array"}, {"minItems", 1}, {"items", ref("step")}}},
+		}},
+		{"$defs", defs},
+	}
+	raw, err := marshal(doc)
+	if err != nil {
+		panic(err)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		panic(err)
+	}
+	out.WriteByte('\n')
+	return out.Bytes()
+}

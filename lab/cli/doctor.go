@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/k8s-debug-lab/lab/lab/cluster"
+	"github.com/k8s-debug-lab/lab/lab/deploy"
+	"github.com/k8s-debug-lab/lab/lab/doctor"
+	"github.com/k8s-debug-lab/lab/lab/kube"
+)
+
+// doctorOptions are lab doctor's flags.
+type doctorOptions struct {
+	streams    Streams
+	globals    *globals
+	kf         kubeconfigFlags
+	pf         providerFlags
+	nginxImage string
+	output     string
+
+	s *clusterSession
+}
+
+// doctorProbes are the machine's real probes; tests replace them.
+var doctorProbes = func(o *doctorOptions) doctor.Probes {
+	return doctor.Probes{
+		Engines:        func(ctx context.Context) []cluster.Engine { return o.s.probedEngines(ctx) },
+		KubectlVersion: kubectlVersion,
+		ReadFile:       os.ReadFile,
+		NumCPU:         runtime.NumCPU,
+		GOOS:           runtime.GOOS,
+		GOARCH:         runtime.GOARCH,
+		Cluster:        o.clusterFacts,
+		ImagePlatforms: func(ctx context.Context, image string) ([]string, error) {
+			return doctor.ImagePlatforms(ctx, http.DefaultClient, image)
+		},
+	}
+}
+
+func newDoctorCmd(streams Streams, g *globals) *cobra.Command {
+	o := &doctorOptions{streams: streams, globals: g}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check this machine and the cluster for what the lab needs",
+		Long: `Check what the lab needs and say how to fix what is missing: a container
+engine that answers (for kind), kubectl 1.27 or newer (and whether
+--profile=general must be typed), the CPU count and inotify limits kind
+wants, the cluster answering, the node's architecture against the nginx
+image's platforms, and the runtime's default capabilities (CRI-O leaves out
+NET_RAW, so tcpdump fails with --profile=general).
+
+It only reads. Exit codes: 0 nothing blocks the lab (warnings may remain),
+1 something blocks it, 2 usage error, 3 the cluster could not be reached
+and nothing else blocks.`,
+		Example: `  lab doctor
+  lab doctor -o json | jq '.findings[] | select(.severity != "ok")'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch o.output {
+			case "", "json":
+			default:
+				return usageErrorf("unknown output: %s (want json, or nothing)", o.output)
+			}
+			o.s = newClusterSession(o.streams, o.globals, &o.kf, &o.pf)
+			return o.run(cmd.Context())
+		},
+	}
+	o.kf.addTo(cmd)
+	o.pf.addTo(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.nginxImage, "nginx-image", "", "the nginx image to check (default "+deploy.DefaultNginxImage()+")")
+	f.StringVarP(&o.output, "output", "o", "", "json for a machine-readable report")
+	return cmd
+}
+
+// probedEngines probes the engines once per command.
+func (s *clusterSession) probedEngines(ctx context.Context) []cluster.Engine {
+	if s.engines == nil {
+		s.engines = cluster.ProbeEngines(ctx)
+	}
+	return s.engines
+}
+
+func (o *doctorOptions) run(ctx context.Context) error {
+	s := o.s
+	defer s.log.Done()
+	in := doctor.Input{NginxImage: o.nginxImage}
+	if in.NginxImage == "" {
+		in.NginxImage = deploy.DefaultNginxImage()
+	}
+	s.log.Status("checking the machine")
+	if err := s.choose(ctx); err != nil {
+		var ee *ExitError
+		if errors.As(err, &ee) && ee.Code == ExitUsage {
+			return err
+		}
+		in.ProviderErr = err
+	} else {
+		in.Provider = s.prov.Name()
+		in.ClusterName = s.prov.Describe()
+		t, err := s.prov.Target(ctx)
+		in.ReachHint = s.reachHint(t)
+		if errors.Is(err, cluster.ErrNoCluster) && in.Provider == cluster.Kind {
+			in.ClusterMissing = true
+		}
+	}
+	rep := doctor.Run(ctx, in, doctorProbes(o))
+	s.log.Done()
+	if o.output == "json" {
+		enc := json.NewEncoder(o.streams.Out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		writeDoctor(o.streams.Out, rep, isTerminal(o.streams.Out) && os.Getenv("NO_COLOR") == "")
+	}
+	return doctorExit(rep)
+}
+
+// doctorExit is 0 when nothing blocks, 3 when only the cluster's
+// reachability does, 1 otherwise.
+func doctorExit(rep *doctor.Report) error {
+	if !rep.Blocking {
+		return nil
+	}
+	for _, f := range rep.Findings {
+		if f.Severity == doctor.Fail && f.Check != "cluster" && f.Check != "provider" {
+			return &ExitError{Code: ExitFailed}
+		}
+	}
+	return &ExitError{Code: ExitCluster}
+}
+
+// clusterFacts connects to the provider's cluster and reads its version
+// and nodes.
+func (o *doctorOptions) clusterFacts(ctx context.Context) (*doctor.ClusterFacts, error) {
+	s := o.s
+	t, err := s.prov.Target(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.s.log.Status("asking the cluster at " + t.Server)
+	c, err := newKubeClient(t)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := kube.Ping(ctx, c, t.Server, t.Namespace); err != nil {
+		return nil, err
+	}
+	f := &doctor.ClusterFacts{Context: t.Context, Server: t.Server}
+	if v, err := kube.ServerVersion(ctx, c); err == nil {
+		f.Version = v
+	}
+	lctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
+	defer cancel()
+	nodes, err := c.CoreV1().Nodes().List(lctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing the cluster's nodes: %w", err)
+	}
+	for i := range nodes.Items {
+		f.Nodes = append(f.Nodes, kube.NodeFactsOf(&nodes.Items[i]))
+	}
+	return f, nil
+}
+
+// kubectlVersion runs kubectl version --client -o json.
+func kubectlVersion(ctx context.Context) (string, error) {
+	path, err := exec.LookPath("kubectl")
+	if err != nil {
+		return "", errors.New("kubectl is not on the PATH")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "version", "--client", "-o", "json").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s version --client: %w", path, err)
+	}
+	var v struct {
+		ClientVersion struct {
+			GitVersion string `json:"gitVersion"`
+		} `json:"clientVersion"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		return "", fmt.Errorf("reading %s version --client: %w", path, err)
+	}
+	return v.ClientVersion.GitVersion, nil
+}
+
+var doctorMarks = map[doctor.Severity]string{doctor.OK: "✓", doctor.Info: "·", doctor.Warn: "!", doctor.Fail: "✗"}
+
+var doctorColors = map[doctor.Severity]string{doctor.OK: "32", doctor.Info: "2", doctor.Warn: "33", doctor.Fail: "31"}
+
+func writeDoctor(w io.Writer, rep *doctor.Report, color bool) {
+	width := 0
+	for _, f := range rep.Findings {
+		width = max(width, len(f.Check))
+	}
+	for _, f := range rep.Findings {
+		mark := doctorMarks[f.Severity]
+		if color {
+			mark = "\x1b[" + doctorColors[f.Severity] + "m" + mark + "\x1b[0m"
+		}
+		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, f.Check, f.Message)
+		if f.Fix != "" {
+			fmt.Fprintf(w, "  %-*s  fix: %s\n", width, "", f.Fix)
+		}
+	}
+	fails, warns := 0, 0
+	for _, f := range rep.Findings {
+		switch f.Severity {
+		case doctor.Fail:
+			fails++
+		case doctor.Warn:
+			warns++
+		}
+	}
+	switch {
+	case fails > 0:
+		fmt.Fprintf(w, "%d problem(s) block the lab: fix them and run lab doctor again\n", fails)
+	case warns > 0:
+		fmt.Fprintf(w, "nothing blocks the lab; %d warning(s) worth reading\n", warns)
+	default:
+		fmt.Fprintln(w, "nothing blocks the lab")
+	}
+}

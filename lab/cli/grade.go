@@ -1,0 +1,211 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/lab/grade"
+)
+
+// gradeFormat is what lab grade prints on stdout.
+type gradeFormat string
+
+// The formats lab grade prints; the files in --out are written whatever
+// the format.
+const (
+	gradeText gradeFormat = "text"
+	gradeJSON gradeFormat = "json"
+	gradeCSV  gradeFormat = "csv"
+)
+
+var gradeFormats = []gradeFormat{gradeText, gradeJSON, gradeCSV}
+
+// gradeOptions are lab grade's flags, completed into what grading needs.
+type gradeOptions struct {
+	streams Streams
+	globals *globals
+
+	submissions string
+	assignment  string
+	out         string
+	format      string
+	jobs        int
+
+	spec *spec.Assignment
+	fmt  gradeFormat
+}
+
+func newGradeCmd(streams Streams, g *globals) *cobra.Command {
+	o := &gradeOptions{streams: streams, globals: g}
+	cmd := &cobra.Command{
+		Use:   "grade SUBMISSIONS",
+		Short: "Grade a whole class: one folder per student",
+		Long: `Grade every submission in the SUBMISSIONS folder with the same checks lab
+check runs, offline and in parallel, and flag likely copies.
+
+Each folder in SUBMISSIONS is one student's: a repository made with lab init
+(answers in answers/), the answers files themselves, or an unpacked archive
+holding either. A submission that is unreadable, half missing or oddly
+encoded is graded as far as it goes; the run never stops for one student.
+
+lab grade prints a table (✓/✗ per step, points) and writes into --out:
+grades.csv (a row per student), grades.json (every verdict, the evidence of
+copying) and reports/<student>.txt (the report lab check gives that student,
+with its hints). Nothing is ever written into SUBMISSIONS.
+
+Copies are found from values each cluster picks at random (TCP sequence
+numbers, client ports, log times, pod UIDs, the lab's nonce): answers that
+share them came from one capture. Answers that match the sample outputs of
+the write-up the assignment comes from are flagged too.
+
+Exit codes: 0 every submission was graded (whatever the students scored),
+1 grading was interrupted, 2 usage error, or SUBMISSIONS cannot be read or
+holds no submission, or --out cannot be written.`,
+		Example: `  lab grade submissions/
+  lab grade submissions/ --out grades-week3
+  lab grade submissions/ --assignment ./my-course -o csv > grades.csv
+  lab grade submissions/ -o json | jq '.copies'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.complete(args); err != nil {
+				return err
+			}
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.run(cmd)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.assignment, "assignment", "", "an assignment folder holding assignment.yaml (default: the built-in one)")
+	f.StringVar(&o.out, "out", "grades", "the folder for grades.csv, grades.json and reports/ (never inside SUBMISSIONS)")
+	f.StringVarP(&o.format, "format", "o", string(gradeText), "what to print: text (a table), json or csv")
+	f.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "submissions graded at once")
+	_ = cmd.MarkFlagDirname("assignment")
+	_ = cmd.MarkFlagDirname("out")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		names := make([]string, len(gradeFormats))
+		for i, f := range gradeFormats {
+			names[i] = string(f)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+func (o *gradeOptions) complete(args []string) error {
+	o.submissions = args[0]
+	o.fmt = ""
+	for _, f := range gradeFormats {
+		if string(f) == o.format {
+			o.fmt = f
+		}
+	}
+	if o.fmt == "" {
+		return usageErrorf("unknown format %q (want one of text, json, csv)", o.format)
+	}
+	var err error
+	o.spec, err = loadAssignment(o.assignment)
+	return err
+}
+
+func (o *gradeOptions) validate() error {
+	if o.jobs < 1 {
+		return usageErrorf("--jobs %d: grade at least one submission at a time", o.jobs)
+	}
+	fi, err := os.Stat(o.submissions)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return usageErrorf("no folder %s: give the folder that holds one folder per student", o.submissions)
+	case err != nil:
+		return usageErrorf("cannot read %s: %v", o.submissions, err)
+	case !fi.IsDir():
+		return usageErrorf("%s is not a folder: give the folder that holds one folder per student (unpack an archive first)", o.submissions)
+	}
+	// lab never writes into a student's submission: refuse an output
+	// folder inside SUBMISSIONS, or SUBMISSIONS where reports/ would go.
+	subs, out := realPath(o.submissions), realPath(o.out)
+	if within(out, subs) || within(subs, filepath.Join(out, grade.ReportsDir)) {
+		return usageErrorf("--out %s is inside %s: lab never writes into the submissions; give an output folder outside it, e.g. --out %s",
+			o.out, o.submissions, filepath.Join(filepath.Dir(filepath.Clean(subs)), "grades"))
+	}
+	if fi, err := os.Stat(o.out); err == nil && !fi.IsDir() {
+		return usageErrorf("--out %s is a file: give a folder", o.out)
+	}
+	return nil
+}
+
+// realPath is p made absolute with the symlinks of its existing part
+// resolved, so that two names of one folder compare equal.
+func realPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest)
+		}
+		if dir == filepath.Dir(dir) {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
+}
+
+// within reports whether p is dir or inside it.
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func (o *gradeOptions) run(cmd *cobra.Command) error {
+	opts := grade.Options{Jobs: o.jobs}
+	// Progress is for a person watching a terminal; logs stay clean.
+	if isTerminal(o.streams.ErrOut) {
+		opts.Progress = func(done, total int) {
+			fmt.Fprintf(o.streams.ErrOut, "\rlab grade: %d/%d", done, total)
+			if done == total {
+				fmt.Fprint(o.streams.ErrOut, "\r\x1b[K")
+			}
+		}
+	}
+	c, err := grade.Run(cmd.Context(), o.spec, o.submissions, opts)
+	if err != nil {
+		if cmd.Context().Err() != nil {
+			return &ExitError{Code: ExitFailed, Err: fmt.Errorf("interrupted: %w; nothing was written", err)}
+		}
+		return usageErrorf("%v", err)
+	}
+	w, err := grade.Write(c, o.out)
+	if err != nil {
+		return usageErrorf("%v (--out %s)", err, o.out)
+	}
+	switch o.fmt {
+	case gradeJSON:
+		err = grade.WriteJSON(o.streams.Out, c)
+	case gradeCSV:
+		err = grade.WriteCSV(o.streams.Out, c)
+	default:
+		err = grade.WriteTable(o.streams.Out, c, grade.TableOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("writing the table: %w", err)
+	}
+	summary := fmt.Sprintf("wrote %s, %s and %d reports in %s",
+		filepath.Join(o.out, grade.CSVFile), filepath.Join(o.out, grade.JSONFile), w.Reports, filepath.Join(o.out, grade.ReportsDir))
+	if o.fmt == gradeText {
+		fmt.Fprintf(o.streams.Out, "\n%s\n", summary)
+	} else if o.globals.verbosity > 0 {
+		fmt.Fprintf(o.streams.ErrOut, "lab grade: %s\n", summary)
+	}
+	return nil
+}

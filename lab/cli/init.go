@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/lab/version"
+	"github.com/k8s-debug-lab/lab/lab/workspace"
+)
+
+// initOptions are lab init's flags.
+type initOptions struct {
+	streams Streams
+
+	dir        string
+	assignment string
+
+	spec *spec.Assignment
+}
+
+func newInitCmd(streams Streams) *cobra.Command {
+	o := &initOptions{streams: streams}
+	cmd := &cobra.Command{
+		Use:   "init [DIR]",
+		Short: "Write a student workspace: answers/, the autograding workflow, .gitignore",
+		Long: `Write a student workspace for the assignment into DIR (default: here).
+
+It holds answers/ with a README saying, step by step, which file to save,
+with which command and how to check it; a GitHub Actions workflow
+(.github/workflows/classroom.yml) that runs lab check --format classroom
+--offline on every push and reports the score to GitHub Classroom; a
+.gitignore that keeps answers tracked; and a README for the student. Make it
+the template repository of a GitHub Classroom assignment, or hand it out.
+
+With --assignment, the custom assignment (its spec and lessons) is copied
+into DIR/assignment, and the workflow grades against it.
+
+lab init never overwrites a file and never writes into an existing answers
+folder: it says what it kept.
+
+Exit codes: 0 the workspace is written, 2 usage error (DIR is a file, the
+assignment has a mistake, a file cannot be written).`,
+		Example: `  lab init my-lab
+  lab init --assignment ./my-course classroom-template`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.complete(args); err != nil {
+				return err
+			}
+			return o.run()
+		},
+	}
+	cmd.Flags().StringVar(&o.assignment, "assignment", "", "an assignment folder holding assignment.yaml (default: the built-in one)")
+	_ = cmd.MarkFlagDirname("assignment")
+	return cmd
+}
+
+func (o *initOptions) complete(args []string) error {
+	o.dir = "."
+	if len(args) == 1 {
+		o.dir = args[0]
+	}
+	var err error
+	o.spec, err = loadAssignment(o.assignment)
+	return err
+}
+
+func (o *initOptions) run() error {
+	res, err := workspace.Init(o.dir, workspace.Options{Assignment: o.spec, AssignmentDir: o.assignment, Version: version.String()})
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	out := o.streams.Out
+	fmt.Fprintf(out, "lab init: a workspace for %s in %s\n", o.spec.Name, o.dir)
+	for _, f := range res.Created {
+		fmt.Fprintf(out, "  created %s\n", filepath.Join(o.dir, f))
+	}
+	for _, f := range res.Kept {
+		fmt.Fprintf(out, "  kept    %s (it exists; lab init does not overwrite)\n", filepath.Join(o.dir, f))
+	}
+	flag := ""
+	if o.assignment != "" {
+		flag = " --assignment " + workspace.AssignmentDir
+	}
+	fmt.Fprintf(out, "\nNext: cd %s, then lab up, lab lesson list, and lab check%s.\n", o.dir, flag)
+	fmt.Fprintf(out, "For GitHub Classroom, push it as the assignment's template repository.\n")
+	return nil
+}

@@ -1,0 +1,253 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/k8s-debug-lab/lab/lab/cluster"
+	"github.com/k8s-debug-lab/lab/lab/deploy"
+	"github.com/k8s-debug-lab/lab/lab/kube"
+)
+
+// upOptions are lab up's flags.
+type upOptions struct {
+	streams Streams
+	globals *globals
+	kf      kubeconfigFlags
+	pf      providerFlags
+
+	nginxImage   string
+	preload      bool
+	imageArchive string
+	nodeImage    string
+	kindConfig   string
+	timeout      time.Duration
+	yes          bool
+
+	s *clusterSession
+}
+
+func newUpCmd(streams Streams, g *globals) *cobra.Command {
+	o := &upOptions{streams: streams, globals: g}
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Bring up the lab: a cluster and the nginx-distroless pod",
+		Long: `Bring up the lab: make sure there is a cluster, deploy the pod
+nginx-distroless (container nginx, shareProcessNamespace: true, port 80) and
+its Service, and wait until the pod is Ready.
+
+The provider is --provider, else LAB_PROVIDER, else detected: a minikube
+context is used as it is; with Docker, Podman or nerdctl answering, lab
+creates (or reuses) the kind cluster "lab" (context kind-lab); otherwise the
+kubeconfig's current context. --kubeconfig/--context point at any cluster.
+
+Running it again on a ready lab changes nothing and takes about a second; a
+pod that drifted from the manifest is recreated. Before changing anything lab
+prints the context and API server, and it refuses an API server that is not
+on this machine unless you name the context with --context and add --yes.
+
+Exit codes: 0 the lab is ready, 1 the pod did not become Ready (its events
+and what to do are printed) or an object lab did not create is in the way,
+2 usage error or a refused context, 3 the cluster could not be reached.`,
+		Example: `  lab up
+  lab up --provider kind --preload              # copy the images from your Docker into kind
+  lab up --image-archive lab-images.tar         # a classroom without internet
+  lab up --provider existing --context my-cluster --yes
+  lab up --nginx-image registry.example/nginx-distroless:arm64`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.complete(); err != nil {
+				return err
+			}
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.run(cmd.Context())
+		},
+	}
+	o.kf.addTo(cmd)
+	o.pf.addTo(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.nginxImage, "nginx-image", "", "the pod's image (default "+deploy.DefaultNginxImage()+", or the one an earlier lab up was given)")
+	f.BoolVar(&o.preload, "preload", false, "kind: copy the lab's images from the local container engine into the nodes (pulling them there first if needed)")
+	f.StringVar(&o.imageArchive, "image-archive", "", "kind: load this image tarball (docker save) into the nodes")
+	f.StringVar(&o.nodeImage, "node-image", "", "kind: the node image to create the cluster from")
+	f.StringVar(&o.kindConfig, "kind-config", "", "kind: a v1alpha4 cluster config to start from (lab adds its marker label)")
+	f.DurationVar(&o.timeout, "timeout", deploy.DefaultTimeout, "how long to wait for the pod to be Ready")
+	f.BoolVarP(&o.yes, "yes", "y", false, "confirm changing a cluster that is not local (with --context)")
+	_ = cmd.MarkFlagFilename("image-archive", "tar")
+	_ = cmd.MarkFlagFilename("kind-config", "yaml", "yml")
+	return cmd
+}
+
+func (o *upOptions) complete() error {
+	o.s = newClusterSession(o.streams, o.globals, &o.kf, &o.pf)
+	o.s.kind = cluster.KindOptions{NodeImage: o.nodeImage, ConfigFile: o.kindConfig}
+	return nil
+}
+
+func (o *upOptions) validate() error {
+	if o.timeout <= 0 {
+		return usageErrorf("--timeout must be positive, got %s", o.timeout)
+	}
+	if o.imageArchive != "" {
+		fi, err := os.Stat(o.imageArchive)
+		if err != nil || !fi.Mode().IsRegular() {
+			return usageErrorf("--image-archive %s: not a readable file; make one with docker save -o %s IMAGE…", o.imageArchive, o.imageArchive)
+		}
+	}
+	if o.kindConfig != "" {
+		if _, err := cluster.KindConfig(cluster.KindOptions{ConfigFile: o.kindConfig}); err != nil {
+			return usageErrorf("%v", err)
+		}
+	}
+	return nil
+}
+
+// kindOnly names the kind-only flags that were given.
+func (o *upOptions) kindOnly() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"--preload", o.preload}, {"--image-archive", o.imageArchive != ""},
+		{"--node-image", o.nodeImage != ""}, {"--kind-config", o.kindConfig != ""},
+	} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+func (o *upOptions) run(ctx context.Context) (err error) {
+	start := time.Now()
+	s := o.s
+	defer s.log.Done()
+	if err := s.choose(ctx); err != nil {
+		return err
+	}
+	if flags := o.kindOnly(); len(flags) > 0 && s.prov.Name() != cluster.Kind {
+		hint := ""
+		if s.prov.Name() == cluster.Minikube {
+			hint = "; on minikube, load images with minikube image load IMAGE"
+		}
+		return usageErrorf("%v work with the kind provider only, and lab is using %s%s", flags, s.prov.Name(), hint)
+	}
+	t, err := s.prov.Target(ctx)
+	switch {
+	case err == nil:
+		if err := s.guard(t, o.yes); err != nil {
+			return err
+		}
+	case errors.Is(err, cluster.ErrNoCluster) && s.prov.Name() == cluster.Kind:
+		s.log.Infof("creating %s; the first time takes a few minutes", s.prov.Describe())
+	default:
+		return s.clusterErr(err)
+	}
+	t, created, err := s.prov.Ensure(ctx, s.log)
+	if err != nil {
+		return s.clusterErr(err)
+	}
+	if created {
+		// From here on, an interrupt or a failure to deploy removes the
+		// cluster this command made: a half-made lab is worse than none.
+		defer func() {
+			if err != nil && ctx.Err() != nil {
+				s.log.Infof("interrupted: deleting %s, which this lab up created", s.prov.Describe())
+				if derr := s.prov.DeleteCluster(context.WithoutCancel(ctx), s.log); derr != nil {
+					err = errors.Join(err, derr)
+				}
+			}
+		}()
+		if err := s.guard(t, o.yes); err != nil {
+			return err
+		}
+	}
+	if o.preload || o.imageArchive != "" {
+		if err := o.loadImages(ctx, t); err != nil {
+			return err
+		}
+	}
+	c, err := s.connect(ctx, t)
+	if err != nil {
+		return err
+	}
+	dopts := s.deployOptions(t.Namespace, o.nginxImage)
+	dopts.Timeout = o.timeout
+	res, err := deploy.Up(ctx, c, dopts)
+	s.log.Done()
+	if err != nil {
+		return deployErr(o.streams, err)
+	}
+	s.log.Debugf("done in %s", time.Since(start).Round(time.Millisecond))
+	printUpResult(o.streams, res, "lab is ready")
+	return nil
+}
+
+func (o *upOptions) loadImages(ctx context.Context, t *kube.Target) error {
+	loader, ok := o.s.prov.(cluster.ImageLoader)
+	if !ok {
+		return usageErrorf("provider %s cannot load images", o.s.prov.Name())
+	}
+	var images []string
+	if o.preload {
+		image := o.nginxImage
+		if image == "" {
+			image = deploy.DefaultNginxImage()
+		}
+		var err error
+		if images, err = deploy.Images(image); err != nil {
+			return err
+		}
+	}
+	if err := loader.LoadImages(ctx, o.s.log, images, o.imageArchive); err != nil {
+		return fmt.Errorf("loading the lab's images into %s: %w", t.Context, err)
+	}
+	return nil
+}
+
+// deployErr prints what a failed deployment needs explained and gives it
+// its exit code.
+func deployErr(streams Streams, err error) error {
+	var nr *deploy.NotReadyError
+	if errors.As(err, &nr) {
+		fmt.Fprint(streams.ErrOut, nr.Details())
+		return &ExitError{Code: ExitFailed, Err: err}
+	}
+	var fe *deploy.ForeignError
+	if errors.As(err, &fe) {
+		return &ExitError{Code: ExitFailed, Err: err}
+	}
+	if kube.IsUnreachable(err) {
+		return &ExitError{Code: ExitCluster, Err: err}
+	}
+	return err
+}
+
+// printUpResult is the summary on stdout: the pod, and what was changed.
+func printUpResult(streams Streams, res *deploy.Result, headline string) {
+	p := res.Pod
+	if len(res.Changes) == 0 {
+		headline += " (nothing changed)"
+	}
+	kept := ""
+	if res.ImageKept {
+		kept = " (from an earlier --nginx-image; --nginx-image changes it)"
+	}
+	fmt.Fprintf(streams.Out, "%s: pod %s/%s is Ready on node %s, IP %s, image %s%s\n", headline, p.Namespace, p.Name, p.Node, p.IP, res.Image, kept)
+	for _, ch := range res.Changes {
+		fmt.Fprintf(streams.Out, "  %s\n", ch)
+	}
+	ns := ""
+	if p.Namespace != kube.DefaultNamespace {
+		ns = " -n " + p.Namespace
+	}
+	fmt.Fprintf(streams.Out, "Next: kubectl get pod %s -o wide%s, then lab lesson\n", p.Name, ns)
+}

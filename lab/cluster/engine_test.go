@@ -1,0 +1,103 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeEngine puts a shell script named docker first on the PATH. It logs
+// its arguments and answers like a docker client whose daemon is up
+// (version 28.2.2, no kind clusters, no local images, no internet) or down.
+func fakeEngine(t *testing.T, up bool) (log string) {
+	t.Helper()
+	dir := t.TempDir()
+	log = filepath.Join(dir, "calls")
+	daemon := "echo 28.2.2"
+	if !up {
+		daemon = `echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2; exit 1`
+	}
+	script := `#!/bin/sh
+echo "$*" >> ` + log + `
+case "$1" in
+info) ` + daemon + ` ;;
+ps) exit 0 ;;
+image) echo "Error: No such image: $3" >&2; exit 1 ;;
+pull) echo "Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host" >&2; exit 1 ;;
+*) echo "unexpected: $*" >&2; exit 3 ;;
+esac
+`
+	if err := os.WriteFile(filepath.Join(dir, "docker"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	return log
+}
+
+func calls(t *testing.T, log string) string {
+	b, _ := os.ReadFile(log)
+	return string(b)
+}
+
+func TestProbeEngines(t *testing.T) {
+	fakeEngine(t, true)
+	engines := ProbeEngines(context.Background())
+	e, ok := FirstAnswering(engines)
+	if !ok || e.Name != "docker" || e.Version != "28.2.2" {
+		t.Fatalf("engines %v", engines)
+	}
+	for _, other := range engines[1:] {
+		if other.Answers() || other.Err.Error() != "not installed" {
+			t.Errorf("%s: %v", other.Name, other.Err)
+		}
+	}
+}
+
+func TestProbeEnginesDaemonDown(t *testing.T) {
+	fakeEngine(t, false)
+	engines := ProbeEngines(context.Background())
+	if _, ok := FirstAnswering(engines); ok {
+		t.Fatalf("a client without its daemon counted as answering: %v", engines)
+	}
+	if got := engines[0].String(); !strings.Contains(got, "docker: Cannot connect to the Docker daemon") {
+		t.Errorf("%q does not carry the client's own words", got)
+	}
+}
+
+func TestKindTargetWithoutCluster(t *testing.T) {
+	log := fakeEngine(t, true)
+	p := New(Choice{Name: Kind, KindName: "lab"}, Options{Engines: ProbeEngines(context.Background())})
+	_, err := p.Target(context.Background())
+	if !errors.Is(err, ErrNoCluster) || !strings.Contains(err.Error(), "no kind cluster lab (docker 28.2.2); lab up creates it") {
+		t.Errorf("error %v, want ErrNoCluster", err)
+	}
+	// kind's library asked the engine, as kind itself does.
+	if !strings.Contains(calls(t, log), "ps -a --filter label=io.x-k8s.kind.cluster") {
+		t.Errorf("the engine was not asked for kind's clusters:\n%s", calls(t, log))
+	}
+	if p.Describe() != "kind cluster lab (docker 28.2.2)" {
+		t.Errorf("describe %q", p.Describe())
+	}
+}
+
+func TestPreloadWithoutTheImages(t *testing.T) {
+	log := fakeEngine(t, true)
+	p := newKind(KindOptions{Name: "lab"}, ProbeEngines(context.Background()))
+	err := p.saveImages(context.Background(), nopLog{}, []string{"kyos0109/nginx-distroless"}, filepath.Join(t.TempDir(), "x.tar"))
+	if err == nil || !strings.Contains(err.Error(), "docker has no image kyos0109/nginx-distroless and could not pull it") ||
+		!strings.Contains(err.Error(), "no such host") || !strings.Contains(err.Error(), "--image-archive") {
+		t.Errorf("error %v", err)
+	}
+	if c := calls(t, log); !strings.Contains(c, "image inspect kyos0109/nginx-distroless") || !strings.Contains(c, "pull kyos0109/nginx-distroless") {
+		t.Errorf("calls:\n%s", c)
+	}
+}
+
+type nopLog struct{}
+
+func (nopLog) Status(string)         {}
+func (nopLog) Warnf(string, ...any)  {}
+func (nopLog) Debugf(string, ...any) {}

@@ -1,0 +1,440 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/k8s-debug-lab/lab/lab/kube"
+)
+
+// Defaults for Options.
+const (
+	// DefaultTimeout bounds the wait for the pod to be Ready: long enough
+	// for a first image pull on a slow network.
+	DefaultTimeout = 5 * time.Minute
+	// DefaultPoll is how often the pod is read while waiting.
+	DefaultPoll = 500 * time.Millisecond
+	// deleteGrace is the pods' grace period when lab deletes them: nginx
+	// stops at once on SIGTERM, but a debugger's interactive shell ignores
+	// it and would hold the pod for the default 30 s.
+	deleteGrace = int64(2)
+	// cleanupTimeout bounds the clean-up after an interrupt, which runs on
+	// a fresh context since the command's own is cancelled.
+	cleanupTimeout = 15 * time.Second
+)
+
+// Options configure Up, Reset and Down.
+type Options struct {
+	// Namespace is the lab's namespace; "" means kube.DefaultNamespace.
+	Namespace string
+	// NginxImage replaces the pod's image; "" keeps the manifest's.
+	NginxImage string
+	// Timeout bounds the wait for Ready (and, in Down, for pods to go).
+	Timeout time.Duration
+	// Poll is the interval between reads while waiting.
+	Poll time.Duration
+	// Status receives a short line whenever what is being waited for
+	// changes (a spinner's text).
+	Status func(msg string)
+	// Debugf receives detail shown with -v.
+	Debugf func(format string, args ...any)
+}
+
+func (o Options) namespace() string {
+	if o.Namespace == "" {
+		return kube.DefaultNamespace
+	}
+	return o.Namespace
+}
+
+func (o Options) timeout() time.Duration {
+	if o.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return o.Timeout
+}
+
+func (o Options) poll() time.Duration {
+	if o.Poll <= 0 {
+		return DefaultPoll
+	}
+	return o.Poll
+}
+
+func (o Options) status(msg string) {
+	if o.Status != nil {
+		o.Status(msg)
+	}
+}
+
+func (o Options) debugf(format string, args ...any) {
+	if o.Debugf != nil {
+		o.Debugf(format, args...)
+	}
+}
+
+// Object names one object lab handled.
+type Object struct {
+	Kind      string    `json:"kind"`
+	Namespace string    `json:"namespace,omitempty"`
+	Name      string    `json:"name"`
+	UID       types.UID `json:"uid,omitempty"`
+}
+
+func (o Object) String() string {
+	if o.Namespace == "" {
+		return o.Kind + " " + o.Name
+	}
+	return o.Kind + " " + o.Namespace + "/" + o.Name
+}
+
+// Change is one thing Up or Reset did to the cluster.
+type Change struct {
+	Object Object `json:"object"`
+	// Action is created, updated or recreated.
+	Action string `json:"action"`
+	// Why says what made it necessary (the drift found, lab reset).
+	Why string `json:"why,omitempty"`
+}
+
+func (c Change) String() string {
+	if c.Why == "" {
+		return c.Action + " " + c.Object.String()
+	}
+	return fmt.Sprintf("%s %s (%s)", c.Action, c.Object, c.Why)
+}
+
+// Result is what Up and Reset did and the pod they left.
+type Result struct {
+	// Changes are what was written, in order; none on a ready lab.
+	Changes []Change `json:"changes"`
+	// Pod is the lab's pod, Ready.
+	Pod kube.PodFacts `json:"pod"`
+	// ServiceIP is the Service's cluster IP.
+	ServiceIP string `json:"serviceIP,omitempty"`
+	// Image is the nginx image the pod runs.
+	Image string `json:"image"`
+	// ImageKept is true when Image is not the default but was chosen by an
+	// earlier --nginx-image and kept.
+	ImageKept bool `json:"imageKept,omitempty"`
+}
+
+// imagePulled reports whether the node ever pulled the nginx container's
+// image (the kubelet records the image's ID once it has it).
+func imagePulled(pod *corev1.Pod) bool {
+	for _, s := range pod.Status.ContainerStatuses {
+		if s.Name == kube.ContainerName {
+			return s.ImageID != ""
+		}
+	}
+	return false
+}
+
+// ForeignError means an object with one of lab's names exists without
+// lab's label: lab did not create it and will neither change nor delete it.
+type ForeignError struct{ Object Object }
+
+func (e *ForeignError) Error() string {
+	return fmt.Sprintf("%s exists but lab did not create it (it has no %s label), so lab leaves it alone; delete it yourself (kubectl delete %s %s -n %s) or put the lab in another namespace with --namespace",
+		e.Object, kube.ManagedBySelector(), e.Object.Kind, e.Object.Name, e.Object.Namespace)
+}
+
+// Up brings the lab to the state the manifests describe and waits for the
+// pod to be Ready. On a ready lab it only reads: nothing is written, so a
+// second lab up is quick and changes nothing. A pod whose spec drifted is
+// recreated. When ctx is cancelled (Ctrl-C), what this call created is
+// deleted again before it returns.
+func Up(ctx context.Context, c kubernetes.Interface, o Options) (*Result, error) {
+	return up(ctx, c, o, "")
+}
+
+// Reset recreates the lab's pod: the only way to clear the ephemeral
+// containers students added, which can never be removed from a pod.
+func Reset(ctx context.Context, c kubernetes.Interface, o Options) (*Result, error) {
+	return up(ctx, c, o, "lab reset")
+}
+
+func up(ctx context.Context, c kubernetes.Interface, o Options, recreate string) (res *Result, err error) {
+	ns := o.namespace()
+	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
+	live, err := c.CoreV1().Pods(ns).Get(cctx, kube.PodName, metav1.GetOptions{})
+	cancel()
+	switch {
+	case apierrors.IsNotFound(err):
+		live = nil
+	case err != nil:
+		return nil, fmt.Errorf("reading pod %s/%s: %w", ns, kube.PodName, err)
+	}
+	kept := ""
+	if o.NginxImage == "" && live != nil && kube.IsManaged(live) && imagePulled(live) {
+		// The image chosen by an earlier lab up --nginx-image stays chosen
+		// until another is given: otherwise every lab up and lab reset
+		// would need the flag again. Only an image that could be pulled
+		// is kept, so that a mistyped one is not repeated forever.
+		kept = live.Annotations[ImageAnnotation]
+		o.NginxImage = kept
+	}
+	m, err := Render(o)
+	if err != nil {
+		return nil, err
+	}
+	d := &deployer{c: c, o: o, m: m, ns: ns}
+	res = &Result{Image: m.NginxImage(), ImageKept: kept != "" && kept != DefaultNginxImage()}
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			err = d.undo(err)
+		}
+	}()
+	if err := d.namespace(ctx, res); err != nil {
+		return res, err
+	}
+	if err := d.pod(ctx, res, live, recreate); err != nil {
+		return res, err
+	}
+	if err := d.service(ctx, res); err != nil {
+		return res, err
+	}
+	pod, err := d.waitReady(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Pod = kube.PodFactsOf(pod)
+	return res, nil
+}
+
+// deployer carries one Up or Reset through its steps and remembers what it
+// created, for the clean-up after an interrupt.
+type deployer struct {
+	c       kubernetes.Interface
+	o       Options
+	m       *Manifests
+	ns      string
+	created []Object
+}
+
+func (d *deployer) apply(res *Result, obj Object, action, why string, uid types.UID) {
+	obj.UID = uid
+	res.Changes = append(res.Changes, Change{Object: obj, Action: action, Why: why})
+	if action != "updated" {
+		d.created = append(d.created, obj)
+	}
+	d.o.debugf("%s", res.Changes[len(res.Changes)-1])
+}
+
+var applyOptions = metav1.ApplyOptions{FieldManager: kube.FieldManager, Force: true}
+
+func (d *deployer) namespace(ctx context.Context, res *Result) error {
+	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
+	defer cancel()
+	_, err := d.c.CoreV1().Namespaces().Get(cctx, d.ns, metav1.GetOptions{})
+	switch {
+	case err == nil, apierrors.IsForbidden(err):
+		// A user who may not read namespaces works inside one that exists.
+		return nil
+	case !apierrors.IsNotFound(err):
+		return fmt.Errorf("reading namespace %s: %w", d.ns, err)
+	}
+	d.o.status("creating namespace " + d.ns)
+	ns, err := d.c.CoreV1().Namespaces().Apply(cctx, d.m.Namespace, applyOptions)
+	if err != nil {
+		return fmt.Errorf("creating namespace %s: %w", d.ns, err)
+	}
+	d.apply(res, Object{Kind: "namespace", Name: d.ns}, "created", "", ns.UID)
+	return nil
+}
+
+func (d *deployer) pod(ctx context.Context, res *Result, live *corev1.Pod, recreate string) error {
+	obj := Object{Kind: "pod", Namespace: d.ns, Name: kube.PodName}
+	if live == nil {
+		return d.applyPod(ctx, res, obj, "created", "")
+	}
+	if !kube.IsManaged(live) {
+		obj.UID = live.UID
+		return &ForeignError{Object: obj}
+	}
+	why, err := d.podDrift(live, recreate)
+	if err != nil {
+		return err
+	}
+	if why == "" {
+		metaDrift, err := findDrift(d.m.Pod, live, "metadata")
+		if err != nil {
+			return err
+		}
+		if metaDrift == nil {
+			return nil
+		}
+		return d.applyPod(ctx, res, obj, "updated", metaDrift.String())
+	}
+	if live.DeletionTimestamp == nil {
+		d.o.status(fmt.Sprintf("deleting pod %s (%s)", kube.PodName, why))
+		if err := deletePod(ctx, d.c, live); err != nil {
+			return err
+		}
+	}
+	if err := waitGone(ctx, d.c, live, d.o); err != nil {
+		return err
+	}
+	return d.applyPod(ctx, res, obj, "recreated", why)
+}
+
+// podDrift says why the live pod must be recreated, or "" when it need
+// not be.
+func (d *deployer) podDrift(live *corev1.Pod, recreate string) (string, error) {
+	if recreate != "" {
+		return recreate, nil
+	}
+	if live.DeletionTimestamp != nil {
+		return "it was being deleted", nil
+	}
+	switch live.Status.Phase {
+	case corev1.PodFailed, corev1.PodSucceeded:
+		// restartPolicy Always never gets here unless the node evicted it.
+		return fmt.Sprintf("it is %s: %s", live.Status.Phase, live.Status.Reason), nil
+	}
+	drift, err := findDrift(d.m.Pod, live, "spec")
+	if err != nil {
+		return "", fmt.Errorf("comparing the pod with its manifest: %w", err)
+	}
+	if drift != nil {
+		return "its spec differs from the manifest: " + drift.String(), nil
+	}
+	return "", nil
+}
+
+func (d *deployer) applyPod(ctx context.Context, res *Result, obj Object, action, why string) error {
+	d.o.status(fmt.Sprintf("applying pod %s", kube.PodName))
+	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
+	defer cancel()
+	pod, err := d.c.CoreV1().Pods(d.ns).Apply(cctx, d.m.Pod, applyOptions)
+	if err != nil {
+		return fmt.Errorf("applying %s: %w", obj, err)
+	}
+	d.apply(res, obj, action, why, pod.UID)
+	return nil
+}
+
+func (d *deployer) service(ctx context.Context, res *Result) error {
+	obj := Object{Kind: "service", Namespace: d.ns, Name: kube.PodName}
+	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
+	defer cancel()
+	live, err := d.c.CoreV1().Services(d.ns).Get(cctx, kube.PodName, metav1.GetOptions{})
+	action, why := "created", ""
+	switch {
+	case err == nil:
+		res.ServiceIP = live.Spec.ClusterIP
+		if !kube.IsManaged(live) {
+			obj.UID = live.UID
+			return &ForeignError{Object: obj}
+		}
+		drift, err := findDrift(d.m.Service, live, "spec")
+		if err != nil {
+			return err
+		}
+		if drift == nil {
+			if drift, err = findDrift(d.m.Service, live, "metadata"); err != nil {
+				return err
+			}
+		}
+		if drift == nil {
+			return nil
+		}
+		// A Service's spec can be changed in place, unlike a pod's.
+		action, why = "updated", drift.String()
+	case !apierrors.IsNotFound(err):
+		return fmt.Errorf("reading %s: %w", obj, err)
+	}
+	svc, err := d.c.CoreV1().Services(d.ns).Apply(cctx, d.m.Service, applyOptions)
+	if err != nil {
+		return fmt.Errorf("applying %s: %w", obj, err)
+	}
+	res.ServiceIP = svc.Spec.ClusterIP
+	d.apply(res, obj, action, why, svc.UID)
+	return nil
+}
+
+// undo deletes what this call created, after an interrupt. It runs on a
+// fresh context: the command's own is cancelled.
+func (d *deployer) undo(cause error) error {
+	if len(d.created) == 0 {
+		return cause
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	var removed []string
+	var errs []error
+	for i := len(d.created) - 1; i >= 0; i-- {
+		obj := d.created[i]
+		if err := deleteObject(ctx, d.c, obj); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("removing %s: %w", obj, err))
+			continue
+		}
+		removed = append(removed, obj.String())
+	}
+	err := fmt.Errorf("%w; removed what this command created: %v", cause, removed)
+	if len(errs) > 0 {
+		return errors.Join(append([]error{err}, errs...)...)
+	}
+	return err
+}
+
+// deleteObject deletes one object lab created, only if it is still that
+// object (its UID): a pod recreated by someone else meanwhile survives.
+func deleteObject(ctx context.Context, c kubernetes.Interface, obj Object) error {
+	opts := metav1.DeleteOptions{}
+	if obj.UID != "" {
+		opts.Preconditions = &metav1.Preconditions{UID: &obj.UID}
+	}
+	switch obj.Kind {
+	case "pod":
+		grace := deleteGrace
+		opts.GracePeriodSeconds = &grace
+		return c.CoreV1().Pods(obj.Namespace).Delete(ctx, obj.Name, opts)
+	case "service":
+		return c.CoreV1().Services(obj.Namespace).Delete(ctx, obj.Name, opts)
+	case "namespace":
+		return c.CoreV1().Namespaces().Delete(ctx, obj.Name, opts)
+	}
+	return fmt.Errorf("lab does not delete %ss", obj.Kind)
+}
+
+func deletePod(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod) error {
+	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
+	defer cancel()
+	err := deleteObject(cctx, c, Object{Kind: "pod", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting pod %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	return nil
+}
+
+// waitGone waits until the pod (that UID) no longer exists.
+func waitGone(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, o Options) error {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout())
+	defer cancel()
+	for {
+		cctx, ccancel := context.WithTimeout(ctx, kube.CallTimeout)
+		p, err := c.CoreV1().Pods(pod.Namespace).Get(cctx, pod.Name, metav1.GetOptions{})
+		ccancel()
+		switch {
+		case apierrors.IsNotFound(err), err == nil && p.UID != pod.UID:
+			return nil
+		case err != nil && ctx.Err() == nil:
+			return fmt.Errorf("waiting for pod %s/%s to be deleted: %w", pod.Namespace, pod.Name, err)
+		}
+		o.status(fmt.Sprintf("waiting for the old pod %s to go", pod.Name))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for pod %s/%s to be deleted: %w", pod.Namespace, pod.Name, ctx.Err())
+		case <-time.After(o.poll()):
+		}
+	}
+}

@@ -1,0 +1,313 @@
+// Package doctor checks a machine and its cluster for what the lab needs,
+// and says how to fix what is missing: a container engine for kind,
+// kubectl recent enough for the debug profiles, the node's architecture
+// against the nginx image's platforms, inotify limits and CPUs for kind,
+// the cluster answering, and the runtime's default capabilities (tcpdump
+// needs NET_RAW). Every probe is a field of Probes, so tests decide what
+// the machine looks like.
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/k8s-debug-lab/lab/lab/cluster"
+	"github.com/k8s-debug-lab/lab/lab/kube"
+)
+
+// Severity is how much a finding matters.
+type Severity string
+
+// Severities, from harmless to blocking.
+const (
+	// OK: the check passed.
+	OK Severity = "ok"
+	// Info: worth knowing, nothing to do.
+	Info Severity = "info"
+	// Warn: the lab works, but a step may trip on this.
+	Warn Severity = "warn"
+	// Fail: the lab cannot work until this is fixed.
+	Fail Severity = "fail"
+)
+
+// Finding is the result of one check, with its fix.
+type Finding struct {
+	// Check names the check: engine, kubectl, cpus, inotify, cluster,
+	// architecture, capabilities.
+	Check    string   `json:"check"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	// Fix says what to do; empty for ok and info.
+	Fix string `json:"fix,omitempty"`
+}
+
+// Report is every finding; with -o json it is the whole of stdout.
+type Report struct {
+	APIVersion string    `json:"apiVersion"`
+	Kind       string    `json:"kind"`
+	Provider   string    `json:"provider,omitempty"`
+	Findings   []Finding `json:"findings"`
+	// Blocking is true when a finding is Fail.
+	Blocking bool `json:"blocking"`
+}
+
+// ClusterFacts are what doctor learns from a cluster that answers.
+type ClusterFacts struct {
+	Context string
+	Server  string
+	Version string
+	Nodes   []kube.NodeFacts
+}
+
+// Probes look at the machine. A nil probe skips its check.
+type Probes struct {
+	// Engines probes the container engines.
+	Engines func(ctx context.Context) []cluster.Engine
+	// KubectlVersion is kubectl's client gitVersion ("v1.32.4"); an error
+	// means it is not installed or does not run.
+	KubectlVersion func(ctx context.Context) (string, error)
+	// ReadFile reads /proc files.
+	ReadFile func(path string) ([]byte, error)
+	// NumCPU is the machine's CPU count.
+	NumCPU func() int
+	// GOOS and GOARCH are this machine's; a kind node has its architecture.
+	GOOS, GOARCH string
+	// Cluster connects and reads the cluster's version and nodes.
+	Cluster func(ctx context.Context) (*ClusterFacts, error)
+	// ImagePlatforms lists the platforms an image is published for.
+	ImagePlatforms func(ctx context.Context, image string) ([]string, error)
+}
+
+// Input is what doctor knows before probing.
+type Input struct {
+	// Provider is the provider lab would use ("" when none can be chosen;
+	// ProviderErr says why).
+	Provider    cluster.Name
+	ProviderErr error
+	// ClusterMissing is true for a kind cluster not created yet: lab up
+	// will create it, so not reaching it is not a problem.
+	ClusterMissing bool
+	// ClusterName describes the cluster for messages.
+	ClusterName string
+	// NginxImage is the image the pod runs.
+	NginxImage string
+	// ReachHint says what to try when the cluster does not answer.
+	ReachHint string
+}
+
+// Minimum and recommended versions and limits.
+const (
+	// minKubectlMinor: kubectl debug's --profile (general, …) is GA from 1.27.
+	minKubectlMinor = 27
+	// generalDefaultMinor: from 1.36 kubectl debug's default profile is
+	// general instead of legacy.
+	generalDefaultMinor = 36
+	// kind's documented recommendations for a Linux host.
+	inotifyWatches   = 524288
+	inotifyInstances = 512
+)
+
+// Run runs every check and gathers the findings.
+func Run(ctx context.Context, in Input, p Probes) *Report {
+	r := &Report{APIVersion: "lab/v1", Kind: "DoctorReport", Provider: string(in.Provider)}
+	add := func(f Finding) {
+		r.Findings = append(r.Findings, f)
+		r.Blocking = r.Blocking || f.Severity == Fail
+	}
+	if in.ProviderErr != nil {
+		msg := in.ProviderErr.Error()
+		if errors.Is(in.ProviderErr, cluster.ErrNothingToUse) {
+			// The engine check below says why each engine does not answer.
+			msg = "no cluster to use: no container engine answers and the kubeconfig has no current context"
+		}
+		add(Finding{Check: "provider", Severity: Fail, Message: msg,
+			Fix: "start Docker (or Podman) so that lab can create a kind cluster, or point lab at a cluster: --kubeconfig FILE --context NAME"})
+	}
+	if p.Engines != nil {
+		add(checkEngines(p.Engines(ctx), in.Provider))
+	}
+	if p.KubectlVersion != nil {
+		v, err := p.KubectlVersion(ctx)
+		add(checkKubectl(v, err))
+	}
+	if p.NumCPU != nil {
+		add(checkCPUs(p.NumCPU(), in.Provider))
+	}
+	if in.Provider == cluster.Kind && p.GOOS == "linux" && p.ReadFile != nil {
+		add(checkInotify(p.ReadFile))
+	}
+	var facts *ClusterFacts
+	switch {
+	case in.Provider == "":
+	case in.ClusterMissing:
+		add(Finding{Check: "cluster", Severity: Info, Message: fmt.Sprintf("%s does not exist yet; lab up creates it", in.ClusterName)})
+	case p.Cluster != nil:
+		f, err := p.Cluster(ctx)
+		if err != nil {
+			add(Finding{Check: "cluster", Severity: Fail, Message: err.Error(), Fix: in.ReachHint})
+		} else {
+			facts = f
+			add(Finding{Check: "cluster", Severity: OK, Message: fmt.Sprintf("context %s (%s) answers: Kubernetes %s, %d node(s)", f.Context, f.Server, f.Version, len(f.Nodes))})
+		}
+	}
+	if p.ImagePlatforms != nil && in.NginxImage != "" {
+		var archs []nodeArch
+		switch {
+		case facts != nil:
+			for _, n := range facts.Nodes {
+				archs = append(archs, nodeArch{n.Name, orLinux(n.OS), n.Architecture})
+			}
+		case in.Provider == cluster.Kind:
+			// kind's nodes are containers on this machine: its architecture.
+			archs = append(archs, nodeArch{"the kind node (this machine)", "linux", p.GOARCH})
+		}
+		if len(archs) > 0 {
+			platforms, err := p.ImagePlatforms(ctx, in.NginxImage)
+			add(checkArchitecture(in.NginxImage, platforms, err, archs))
+		}
+	}
+	if facts != nil {
+		add(checkCapabilities(facts.Nodes))
+	}
+	return r
+}
+
+func orLinux(os string) string {
+	if os == "" {
+		return "linux"
+	}
+	return os
+}
+
+func checkEngines(engines []cluster.Engine, provider cluster.Name) Finding {
+	if e, ok := cluster.FirstAnswering(engines); ok {
+		return Finding{Check: "engine", Severity: OK, Message: fmt.Sprintf("%s answers (kind can run its nodes there)", e)}
+	}
+	var why []string
+	for _, e := range engines {
+		why = append(why, e.String())
+	}
+	msg := "no container engine answers: " + strings.Join(why, "; ")
+	switch provider {
+	case "":
+		return Finding{Check: "engine", Severity: Warn, Message: msg,
+			Fix: "start Docker (sudo systemctl start docker, or open Docker Desktop) or Podman, so that lab can create a kind cluster"}
+	case cluster.Kind:
+		return Finding{Check: "engine", Severity: Fail, Message: msg,
+			Fix: "start Docker (sudo systemctl start docker, or open Docker Desktop) or Podman; or use a cluster you have: lab up --provider existing --context NAME"}
+	}
+	return Finding{Check: "engine", Severity: Info, Message: msg + fmt.Sprintf("; provider %s does not need one", provider)}
+}
+
+// parseMinor reads "v1.32.4-dispatcher" as 1, 32.
+func parseMinor(v string) (major, minor int, ok bool) {
+	v = strings.TrimPrefix(v, "v")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	digits := strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' })
+	mi, err2 := strconv.Atoi(digits)
+	return ma, mi, err1 == nil && err2 == nil
+}
+
+func checkKubectl(version string, err error) Finding {
+	install := "install kubectl 1.27 or newer: https://kubernetes.io/docs/tasks/tools/"
+	if err != nil {
+		return Finding{Check: "kubectl", Severity: Fail, Message: "kubectl does not run: " + err.Error(), Fix: install}
+	}
+	major, minor, ok := parseMinor(version)
+	switch {
+	case !ok:
+		return Finding{Check: "kubectl", Severity: Warn, Message: fmt.Sprintf("kubectl reports version %q, which lab cannot read", version), Fix: install}
+	case major < 1 || (major == 1 && minor < minKubectlMinor):
+		return Finding{Check: "kubectl", Severity: Fail, Message: fmt.Sprintf("kubectl %s is older than 1.%d: kubectl debug has no --profile", version, minKubectlMinor), Fix: install}
+	case major == 1 && minor < generalDefaultMinor:
+		return Finding{Check: "kubectl", Severity: Warn,
+			Message: fmt.Sprintf("kubectl %s: before 1.%d kubectl debug's default profile is legacy, which adds no capabilities", version, generalDefaultMinor),
+			Fix:     "type --profile=general with kubectl debug: it adds SYS_PTRACE, which strace and /proc/<pid>/root need"}
+	}
+	return Finding{Check: "kubectl", Severity: OK, Message: fmt.Sprintf("kubectl %s (debug's default profile is general)", version)}
+}
+
+func checkCPUs(n int, provider cluster.Name) Finding {
+	if n < 2 && provider == cluster.Kind {
+		return Finding{Check: "cpus", Severity: Warn, Message: fmt.Sprintf("%d CPU: a kind control plane wants at least 2", n),
+			Fix: "give the machine (or Docker Desktop's VM) at least 2 CPUs"}
+	}
+	return Finding{Check: "cpus", Severity: OK, Message: fmt.Sprintf("%d CPUs", n)}
+}
+
+func checkInotify(read func(string) ([]byte, error)) Finding {
+	get := func(name string) (int, error) {
+		b, err := read("/proc/sys/fs/inotify/" + name)
+		if err != nil {
+			return 0, err
+		}
+		return strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	watches, err1 := get("max_user_watches")
+	instances, err2 := get("max_user_instances")
+	if err1 != nil || err2 != nil {
+		return Finding{Check: "inotify", Severity: Info, Message: "could not read the inotify limits under /proc/sys/fs/inotify"}
+	}
+	if watches < inotifyWatches || instances < inotifyInstances {
+		return Finding{Check: "inotify", Severity: Warn,
+			Message: fmt.Sprintf("inotify limits are low for kind (max_user_watches %d, max_user_instances %d): pods may fail with \"too many open files\"", watches, instances),
+			Fix: fmt.Sprintf("sudo sysctl fs.inotify.max_user_watches=%d fs.inotify.max_user_instances=%d (add them to /etc/sysctl.conf to keep them)",
+				max(watches, inotifyWatches), max(instances, inotifyInstances))}
+	}
+	return Finding{Check: "inotify", Severity: OK, Message: fmt.Sprintf("inotify limits suit kind (max_user_watches %d, max_user_instances %d)", watches, instances)}
+}
+
+type nodeArch struct{ name, os, arch string }
+
+func checkArchitecture(image string, platforms []string, err error, nodes []nodeArch) Finding {
+	if err != nil {
+		return Finding{Check: "architecture", Severity: Info,
+			Message: fmt.Sprintf("could not learn which platforms %s is published for (%v); if the pod fails with ImagePullBackOff or \"exec format error\", check that it has a %s/%s variant",
+				image, err, nodes[0].os, nodes[0].arch)}
+	}
+	var missing []string
+	for _, n := range nodes {
+		want := n.os + "/" + n.arch
+		if !slices.ContainsFunc(platforms, func(p string) bool { return p == want || strings.HasPrefix(p, want+"/") }) {
+			missing = append(missing, fmt.Sprintf("%s is %s", n.name, want))
+		}
+	}
+	if len(missing) > 0 {
+		return Finding{Check: "architecture", Severity: Fail,
+			Message: fmt.Sprintf("%s is published for %s only, but %s", image, strings.Join(platforms, ", "), strings.Join(missing, "; ")),
+			Fix:     fmt.Sprintf("use an nginx-distroless image built for %s/%s: lab up --nginx-image IMAGE", nodes[0].os, nodes[0].arch)}
+	}
+	return Finding{Check: "architecture", Severity: OK, Message: fmt.Sprintf("%s has a variant for every node (%s)", image, strings.Join(platforms, ", "))}
+}
+
+func checkCapabilities(nodes []kube.NodeFacts) Finding {
+	var crio []string
+	var runtimes []string
+	for _, n := range nodes {
+		rt := n.Runtime.Name
+		if !slices.Contains(runtimes, rt) {
+			runtimes = append(runtimes, rt)
+		}
+		if rt == "cri-o" {
+			crio = append(crio, n.Name)
+		}
+	}
+	if len(crio) > 0 {
+		return Finding{Check: "capabilities", Severity: Warn,
+			Message: fmt.Sprintf("node %s runs CRI-O, whose default capabilities leave out NET_RAW: tcpdump in a --profile=general debug container fails (\"socket: Operation not permitted\")", strings.Join(crio, ", ")),
+			Fix:     "capture with kubectl debug --profile=netadmin (it adds NET_ADMIN and NET_RAW), or add NET_RAW to default_capabilities in crio.conf"}
+	}
+	if len(runtimes) == 0 {
+		return Finding{Check: "capabilities", Severity: Info, Message: "the cluster has no nodes to check"}
+	}
+	return Finding{Check: "capabilities", Severity: OK,
+		Message: fmt.Sprintf("%s keeps NET_RAW in containers' default capabilities: tcpdump works from a --profile=general debug container", strings.Join(runtimes, ", "))}
+}

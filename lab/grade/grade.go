@@ -1,0 +1,470 @@
+// Package grade grades a whole class: a folder of submissions, one per
+// student, each graded by the same checks.Grade a student runs, in
+// parallel, into one class report (a table, CSV and JSON, and each
+// student's own report with its hints), with likely copying flagged.
+//
+// It is the library behind `lab grade`; the command only parses flags and
+// writes files. Grading is offline (the students' clusters are gone by the
+// time an instructor grades), never writes into a submission, and never
+// stops for one bad submission: an unreadable, half-missing or oddly
+// encoded one is graded as far as it goes, with what was wrong, and the
+// class run goes on.
+package grade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/spec"
+)
+
+// Kind is the class report document's kind.
+const Kind = "ClassReport"
+
+// Submission is one student's folder.
+type Submission struct {
+	// Name is the student: the folder's name.
+	Name string
+	// Dir is the folder.
+	Dir string
+	// Answers is the answers folder found in it; empty when none was.
+	Answers string
+	// Problems say what was wrong with the folder itself.
+	Problems []string
+}
+
+// Ignored is an entry of the submissions folder that is not a submission.
+type Ignored struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// answerFile matches the answers files of any lab assignment, so that an
+// answers folder is recognised even when it holds none of this spec's.
+var answerFile = regexp.MustCompile(`^(step-[0-9]+|star)\.(txt|log|pcap|pcapng)$`)
+
+var archive = regexp.MustCompile(`(?i)\.(zip|tar|tgz|tar\.gz|tar\.xz|tar\.bz2|7z|rar)$`)
+
+// looksLikeAnswers reports whether dir holds answers files directly.
+func looksLikeAnswers(dir string, names map[string]bool) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if names[e.Name()] || answerFile.MatchString(e.Name()) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// Discover lists the submissions in root: each folder in it is one
+// student's, holding an answers/ folder (a repository made with lab init),
+// or being an answers folder itself (a download of just the files), or
+// wrapping one of those in a single folder (an unpacked archive:
+// alice/lab-main/answers). Entries that are not folders are listed as
+// ignored, hidden ones (.git) skipped. An error means root itself cannot
+// be graded: it does not exist, or it is one student's answers.
+func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) {
+	fi, err := os.Stat(root)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, fmt.Errorf("no folder %s: give the folder that holds one folder per student", root)
+	case err != nil:
+		return nil, nil, fmt.Errorf("cannot read %s: %w", root, err)
+	case !fi.IsDir():
+		return nil, nil, fmt.Errorf("%s is not a folder: give the folder that holds one folder per student (unpack an archive first)", root)
+	}
+	names := map[string]bool{}
+	for _, s := range a.Steps {
+		for _, f := range s.Files {
+			names[f] = true
+		}
+	}
+	if looksLikeAnswers(root, names) || isDir(filepath.Join(root, "answers")) {
+		return nil, nil, fmt.Errorf("%s looks like one student's work, not a class: grade it with lab check --answers, or give lab grade the folder that holds one folder per student", root)
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot list %s: %w", root, err)
+	}
+	var subs []Submission
+	var ignored []Ignored
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		dir := filepath.Join(root, name)
+		if !isDir(dir) {
+			reason := "not a folder"
+			if archive.MatchString(name) {
+				reason = "an archive: unpack it into a folder of its own"
+			}
+			ignored = append(ignored, Ignored{Name: name, Reason: reason})
+			continue
+		}
+		subs = append(subs, locate(Submission{Name: name, Dir: dir}, names))
+	}
+	sort.Slice(subs, func(i, j int) bool { return subs[i].Name < subs[j].Name })
+	return subs, ignored, nil
+}
+
+// locate finds the answers folder inside one submission.
+func locate(s Submission, names map[string]bool) Submission {
+	find := func(dir string) (string, bool) {
+		ans := filepath.Join(dir, "answers")
+		if fi, err := os.Stat(ans); err == nil {
+			if fi.IsDir() {
+				return ans, true
+			}
+			s.Problems = append(s.Problems, "answers is not a folder")
+			return "", true
+		}
+		if looksLikeAnswers(dir, names) {
+			return dir, true
+		}
+		return "", false
+	}
+	if ans, ok := find(s.Dir); ok {
+		s.Answers = ans
+		return s
+	}
+	// One folder inside, nothing else: an unpacked archive's wrapper.
+	if entries, err := os.ReadDir(s.Dir); err == nil {
+		var only string
+		n := 0
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			n++
+			if e.IsDir() {
+				only = e.Name()
+			}
+		}
+		if n == 1 && only != "" {
+			if ans, ok := find(filepath.Join(s.Dir, only)); ok {
+				s.Answers = ans
+				return s
+			}
+		}
+	} else {
+		s.Problems = append(s.Problems, fmt.Sprintf("cannot list the folder: %v", errors.Unwrap(err)))
+		return s
+	}
+	s.Problems = append(s.Problems, "no answers folder: expected answers/ holding the answers files, or the files themselves")
+	return s
+}
+
+// Options tune a class run.
+type Options struct {
+	// Jobs is how many submissions are graded at once; 0 means one per
+	// CPU. Grading is CPU-bound: more jobs than cores only adds memory.
+	Jobs int
+	// Progress, when set, is called after each submission with how many
+	// are done; calls come from one goroutine at a time.
+	Progress func(done, total int)
+	// Now stamps the report; zero means time.Now (tests pin it).
+	Now time.Time
+}
+
+// Student is one submission's verdict.
+type Student struct {
+	// Name is the student (the submission folder's name).
+	Name string `json:"name"`
+	// Answers is the answers folder graded, relative to the submissions
+	// folder; empty when none was found.
+	Answers   string `json:"answers"`
+	Points    int    `json:"points"`
+	MaxPoints int    `json:"maxPoints"`
+	// Problems say what was wrong with the submission as a whole.
+	Problems []string `json:"problems,omitempty"`
+	// Copy names the group of likely copies this student is in.
+	Copy *CopyRef `json:"copy,omitempty"`
+	// Seed is what this student's answers share with the assignment's
+	// sample write-up, when that is enough to call them copied.
+	Seed *Match `json:"seed,omitempty"`
+	// ReportFile is the student's own report, relative to the output
+	// folder, once written.
+	ReportFile string `json:"reportFile,omitempty"`
+	// Report is the same report lab check gives the student.
+	Report *checks.Report `json:"report"`
+
+	fingerprints []stepFingerprints
+}
+
+// stepFingerprints are one answers file's fingerprints.
+type stepFingerprints struct {
+	step, file, parser string
+	fps                []Fingerprint
+	hash               string
+	lines              int
+}
+
+// StepSummary counts one step's verdicts across the class.
+type StepSummary struct {
+	Step      string `json:"step"`
+	Title     string `json:"title"`
+	MaxPoints int    `json:"maxPoints"`
+	Passed    int    `json:"passed"`
+	Failed    int    `json:"failed"`
+	Skipped   int    `json:"skipped"`
+	Errors    int    `json:"errors"`
+}
+
+// Class is the verdict on a whole class.
+type Class struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Assignment string `json:"assignment"`
+	Source     string `json:"source"`
+	// Submissions is the submissions folder as given.
+	Submissions string    `json:"submissions"`
+	Offline     bool      `json:"offline"`
+	Graded      time.Time `json:"graded"`
+	// MaxPoints is what a student can earn; OfflineMaxPoints what an
+	// offline run can award (live-only steps are skipped).
+	MaxPoints        int           `json:"maxPoints"`
+	OfflineMaxPoints int           `json:"offlineMaxPoints"`
+	Steps            []StepSummary `json:"steps"`
+	Students         []Student     `json:"students"`
+	// Copies are groups of submissions that share values random per
+	// cluster.
+	Copies  []Group   `json:"copies"`
+	Ignored []Ignored `json:"ignored,omitempty"`
+}
+
+// Run discovers and grades every submission in root.
+func Run(ctx context.Context, a *spec.Assignment, root string, opts Options) (*Class, error) {
+	subs, ignored, err := Discover(root, a)
+	if err != nil {
+		return nil, err
+	}
+	if len(subs) == 0 {
+		return nil, fmt.Errorf("no submissions in %s: it should hold one folder per student, each with that student's answers/", root)
+	}
+	c, err := Grade(ctx, a, root, subs, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.Ignored = ignored
+	return c, nil
+}
+
+// Grade grades the given submissions of the folder root, at most
+// opts.Jobs at a time, and looks for copies among them and of the
+// assignment's sample write-up.
+func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submission, opts Options) (*Class, error) {
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	jobs = min(jobs, max(len(subs), 1))
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now().UTC().Truncate(time.Second)
+	}
+	c := &Class{
+		APIVersion: spec.APIVersion, Kind: Kind, Assignment: a.Name, Source: a.Source,
+		Submissions: root, Offline: true, Graded: now, MaxPoints: a.MaxPoints(),
+		Students: make([]Student, len(subs)), Copies: []Group{},
+	}
+	for _, s := range a.Steps {
+		c.Steps = append(c.Steps, StepSummary{Step: s.ID, Title: s.Title, MaxPoints: s.Points})
+		if s.Graded() {
+			c.OfflineMaxPoints += s.Points
+		}
+	}
+
+	work := make(chan int)
+	done := make(chan int)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				c.Students[i] = gradeOne(ctx, a, root, subs[i])
+				done <- i
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for i := range subs {
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+	n := 0
+	for range done {
+		n++
+		if opts.Progress != nil {
+			opts.Progress(n, len(subs))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("grading stopped after %d of %d submissions: %w", n, len(subs), err)
+	}
+
+	for i := range c.Students {
+		for j, r := range c.Students[i].Report.Results {
+			sum := &c.Steps[j]
+			switch r.Status {
+			case checks.Pass:
+				sum.Passed++
+			case checks.Fail:
+				sum.Failed++
+			case checks.Skip:
+				sum.Skipped++
+			case checks.Error:
+				sum.Errors++
+			}
+		}
+	}
+	detectCopies(c, a)
+	return c, nil
+}
+
+// gradeOne grades one submission; it never fails: what goes wrong is
+// reported in the student's results and problems.
+func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission) (st Student) {
+	st = Student{Name: s.Name, Problems: slices.Clone(s.Problems), MaxPoints: a.MaxPoints()}
+	name := path.Join(filepath.ToSlash(relTo(root, s.Dir)), "answers")
+	var fsys fs.FS = missing{}
+	if s.Answers != "" {
+		name = filepath.ToSlash(relTo(root, s.Answers))
+		st.Answers = name
+		r, err := os.OpenRoot(s.Answers)
+		if err != nil {
+			st.Problems = append(st.Problems, fmt.Sprintf("cannot read the answers folder: %v", err))
+			fsys = unreadable{err}
+		} else {
+			defer r.Close()
+			// os.Root refuses symlinks that leave the folder: a submission
+			// cannot make lab read (and quote) the instructor's files.
+			fsys = r.FS()
+		}
+	}
+	defer func() {
+		// Parsers never panic on any input (they are fuzzed); if one
+		// does, it costs this student's report, not the class run.
+		if p := recover(); p != nil {
+			st.Problems = append(st.Problems, fmt.Sprintf("lab failed grading this submission (a bug in lab; please report it): %v", p))
+			st.Report = emptyReport(a, name)
+		}
+	}()
+	// The grader reads each answers file once; the fingerprints are taken
+	// from the same bytes, so a class is read from disk once.
+	rec := &recordFS{FS: fsys, files: map[string]*recorded{}}
+	rep, err := checks.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name})
+	if err != nil {
+		st.Problems = append(st.Problems, err.Error())
+		rep = emptyReport(a, name)
+	}
+	st.Report = rep
+	st.Points = rep.Summary.Points
+	for _, step := range a.Steps {
+		for _, file := range step.Files {
+			r, ok := rec.files[file]
+			if !ok {
+				continue
+			}
+			fps, info := fingerprint(step.Parser, r.data)
+			st.fingerprints = append(st.fingerprints, stepFingerprints{step: step.ID, parser: step.Parser, file: path.Join(name, file), fps: fps, hash: info.hash, lines: info.lines})
+			break
+		}
+	}
+	return st
+}
+
+// recordFS is an answers folder that keeps the first MaxScanBytes of each
+// file the grader reads, for fingerprinting.
+type recordFS struct {
+	fs.FS
+	files map[string]*recorded
+}
+
+type recorded struct{ data []byte }
+
+func (r *recordFS) Open(name string) (fs.File, error) {
+	f, err := r.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	rec := &recorded{}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		rec.data = make([]byte, 0, min(fi.Size(), MaxScanBytes))
+	}
+	r.files[name] = rec
+	return &recordFile{File: f, rec: rec}, nil
+}
+
+// Stat keeps fs.Stat from opening (and so recording) a file.
+func (r *recordFS) Stat(name string) (fs.FileInfo, error) { return fs.Stat(r.FS, name) }
+
+type recordFile struct {
+	fs.File
+	rec *recorded
+}
+
+func (f *recordFile) Read(p []byte) (int, error) {
+	n, err := f.File.Read(p)
+	if room := MaxScanBytes - len(f.rec.data); room > 0 && n > 0 {
+		f.rec.data = append(f.rec.data, p[:min(n, room)]...)
+	}
+	return n, err
+}
+
+func emptyReport(a *spec.Assignment, name string) *checks.Report {
+	return &checks.Report{APIVersion: spec.APIVersion, Kind: "CheckReport", Assignment: a.Name, Source: a.Source, Answers: name, Offline: true, Results: []checks.Result{}}
+}
+
+// relTo names p relative to root, for reports that read the same on any
+// machine.
+func relTo(root, p string) string {
+	if r, err := filepath.Rel(root, p); err == nil {
+		return r
+	}
+	return p
+}
+
+// missing is an answers folder that is not there: every file is missing,
+// so each step fails with the grader's own "not found" and its command.
+type missing struct{}
+
+func (missing) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+// unreadable is an answers folder that cannot be opened: each step is
+// reported unreadable with the reason.
+type unreadable struct{ err error }
+
+func (u unreadable) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: u.err}
+}

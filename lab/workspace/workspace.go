@@ -1,0 +1,349 @@
+// Package workspace writes a student's workspace for an assignment: the
+// repository an instructor turns into a GitHub Classroom template, or a
+// student starts from on their own machine.
+//
+// Everything in it is derived from the assignment spec, so a custom
+// assignment gets its own: an answers/ folder whose README says, step by
+// step, which file to save, with which command, and how to check it; a
+// GitHub Actions workflow that grades answers/ offline on every push and
+// reports the score to GitHub Classroom; a .gitignore that keeps answers
+// tracked. Init never overwrites a file and never writes into an answers
+// folder that already exists: it reports what it kept.
+package workspace
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/lab/assignment"
+)
+
+// AnswersDir is the answers folder's name in a workspace.
+const AnswersDir = "answers"
+
+// AssignmentDir is where a custom assignment is copied in a workspace, so
+// that the workflow grades against the same spec as the student.
+const AssignmentDir = "assignment"
+
+// WorkflowFile is the autograding workflow, where GitHub Classroom looks.
+const WorkflowFile = ".github/workflows/classroom.yml"
+
+// Module is lab's Go module, which the workflow installs lab from.
+const Module = "github.com/k8s-debug-lab/lab"
+
+// Options say what to write.
+type Options struct {
+	// Assignment is the spec the workspace is for.
+	Assignment *spec.Assignment
+	// AssignmentDir is the folder a custom assignment was loaded from; it
+	// is copied into the workspace. Empty for the built-in one.
+	AssignmentDir string
+	// Version is the lab release the workflow installs; anything but a
+	// release tag (vX.Y.Z) installs the latest release.
+	Version string
+}
+
+// Result lists what Init did, paths relative to the workspace.
+type Result struct {
+	Created []string
+	// Kept are files (or an answers folder) that existed and were left
+	// as they were.
+	Kept []string
+}
+
+type file struct {
+	name string
+	data []byte
+}
+
+// Init writes the workspace into dir, creating it if needed.
+func Init(dir string, o Options) (Result, error) {
+	var res Result
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return res, fmt.Errorf("%s is a file: give a folder for the workspace", dir)
+	}
+	files, err := render(o)
+	if err != nil {
+		return res, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return res, fmt.Errorf("creating %s: %w", dir, err)
+	}
+	// A student's answers folder is theirs: lab reads it, never writes it.
+	answersExisted := false
+	if _, err := os.Lstat(filepath.Join(dir, AnswersDir)); err == nil {
+		answersExisted = true
+		res.Kept = append(res.Kept, AnswersDir+"/")
+	}
+	for _, f := range files {
+		if answersExisted && strings.HasPrefix(f.name, AnswersDir+"/") {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(f.name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return res, fmt.Errorf("creating %s: %w", filepath.Dir(p), err)
+		}
+		created, err := assignment.WriteNew(p, f.data, 0o644)
+		if err != nil {
+			return res, err
+		}
+		if created {
+			res.Created = append(res.Created, f.name)
+		} else {
+			res.Kept = append(res.Kept, f.name)
+		}
+	}
+	return res, nil
+}
+
+// render produces every file of the workspace.
+func render(o Options) ([]file, error) {
+	a := o.Assignment
+	if a == nil {
+		return nil, errors.New("no assignment to make a workspace for")
+	}
+	flag := ""
+	if o.AssignmentDir != "" {
+		flag = " --assignment " + AssignmentDir
+	}
+	files := []file{
+		{"README.md", []byte(workspaceReadme(a, flag))},
+		{AnswersDir + "/README.md", []byte(answersReadme(a, flag))},
+		{WorkflowFile, []byte(workflow(a, flag, o.Version))},
+		{".gitignore", []byte(gitignore)},
+	}
+	if o.AssignmentDir != "" {
+		copied, err := assignmentFiles(o.AssignmentDir)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, copied...)
+	}
+	return files, nil
+}
+
+// assignmentFiles are the spec and lessons of a custom assignment, to be
+// copied under AssignmentDir.
+func assignmentFiles(dir string) ([]file, error) {
+	fsys := os.DirFS(dir)
+	var out []file
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && p != assignment.LessonsDir && !strings.HasPrefix(p, assignment.LessonsDir+"/") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		keep := p == spec.FileName || p == assignment.SchemaFile ||
+			(strings.HasPrefix(p, assignment.LessonsDir+"/") && path.Ext(p) == ".md")
+		if !keep || !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, file{path.Join(AssignmentDir, p), data})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("copying the assignment from %s: %w", dir, err)
+	}
+	return out, nil
+}
+
+var release = regexp.MustCompile(`^v\d+\.\d+\.\d+$`)
+
+// installVersion is what `go install …@` takes: a release, or latest.
+func installVersion(v string) string {
+	if release.MatchString(v) {
+		return v
+	}
+	return "latest"
+}
+
+func title(a *spec.Assignment) string {
+	if a.Title != "" {
+		return a.Title
+	}
+	return a.Name
+}
+
+// answersFiles names a step's answers files, "answers/step-5.txt (or …)".
+func answersFiles(s spec.Step) string {
+	names := make([]string, len(s.Files))
+	for i, f := range s.Files {
+		names[i] = "`" + AnswersDir + "/" + f + "`"
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return names[0] + " (or " + strings.Join(names[1:], ", ") + ")"
+}
+
+func points(n int) string {
+	if n == 1 {
+		return "1 point"
+	}
+	return fmt.Sprintf("%d points", n)
+}
+
+func workspaceReadme(a *spec.Assignment, flag string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", text(title(a)))
+	b.WriteString("This is your workspace for the assignment. You work on your own lab cluster,\n")
+	b.WriteString("save what your tools print into `answers/`, and let `lab` grade it.\n\n")
+	b.WriteString("```sh\n")
+	b.WriteString("lab up                 # start the lab: a cluster with the pod you will debug\n")
+	b.WriteString("lab lesson list        # the lessons, one per step\n")
+	fmt.Fprintf(&b, "lab check%s              # grade everything saved in answers/\n", flag)
+	b.WriteString("git add answers && git commit -m answers && git push   # hand it in\n")
+	b.WriteString("```\n\n")
+	b.WriteString("| step | what it proves | points | save it in |\n|------|----------------|--------|------------|\n")
+	for _, s := range a.Steps {
+		where := "nothing to save: checked on your cluster"
+		if s.Graded() {
+			where = answersFiles(s)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", s.ID, text(s.Title), s.Points, where)
+	}
+	b.WriteString("\n`answers/README.md` says, step by step, which command writes each file.\n\n")
+	b.WriteString("## Grading\n\n")
+	b.WriteString("Every push runs `lab check` on GitHub (`" + WorkflowFile + "`), offline: it\n")
+	b.WriteString("grades the files in `answers/` and shows the score in the Actions tab and in\n")
+	b.WriteString("GitHub Classroom. Steps checked against your cluster are skipped there; run\n")
+	fmt.Fprintf(&b, "`lab check%s` on your machine, with the lab up, to prove them too.\n", flag)
+	b.WriteString("Your instructor grades the whole class with the same checks (`lab grade`).\n\n")
+	b.WriteString("Save each output as the command prints it: `lab` reads UTF-8 or UTF-16 (PowerShell),\n")
+	b.WriteString("Windows line ends, colours and prompts; it never changes your files.\n")
+	b.WriteString("Outputs copied from someone else (or from a write-up) carry the other\n")
+	b.WriteString("cluster's sequence numbers, ports, times and UIDs, and are flagged.\n")
+	return b.String()
+}
+
+func answersReadme(a *spec.Assignment, flag string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Answers: %s\n\n", text(title(a)))
+	b.WriteString("Save here what each command prints, one file per step, as named below;\n")
+	fmt.Fprintf(&b, "`lab check%s` grades them and `lab check%s step-N` one step. `lab lesson list`\n", flag, flag)
+	b.WriteString("shows the lesson for each step.\n")
+	for _, s := range a.Steps {
+		fmt.Fprintf(&b, "\n## %s: %s (%s)\n\n", s.ID, text(s.Title), points(s.Points))
+		if !s.Graded() {
+			b.WriteString("Nothing to save: `lab check` proves this step against your lab's cluster\n")
+			b.WriteString("(it is skipped offline, as in the GitHub workflow).\n")
+			continue
+		}
+		fmt.Fprintf(&b, "- Save: %s\n", answersFiles(s))
+		if s.Produce != "" {
+			fmt.Fprintf(&b, "- How: %s\n", code(oneLine(s.Produce)))
+		}
+		fmt.Fprintf(&b, "- Check: `lab check%s %s`\n", flag, s.ID)
+		if len(s.Live) > 0 {
+			b.WriteString("- Also checked against your lab's cluster when it is up.\n")
+		}
+	}
+	return b.String()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// text escapes what markdown would take for markup in a spec's words:
+// "/proc/<pid>/root" must not become an HTML tag that GitHub hides.
+var mdEscaper = strings.NewReplacer("<", `\<`, ">", `\>`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`")
+
+func text(s string) string { return mdEscaper.Replace(oneLine(s)) }
+
+// code puts a command in a code span, fenced with more backticks than it
+// holds.
+func code(s string) string {
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+func workflow(a *spec.Assignment, flag, version string) string {
+	return `# GitHub Classroom autograding for "` + oneLine(title(a)) + `", written by lab init.
+# On every push it grades the files in answers/ with lab check, offline (no
+# cluster is needed), shows lab's report in the log, and reports the score to
+# GitHub Classroom through its grading reporter.
+name: Autograding Tests
+on:
+  - push
+  - workflow_dispatch
+  - repository_dispatch
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  run-autograding-tests:
+    # The reporter finds the check run by this name.
+    name: Autograding Tests
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-go@v5
+        with:
+          go-version: "1.26"
+          cache: false
+      - name: Install lab
+        run: go install ` + Module + `/cmd/lab@` + installVersion(version) + `
+      - name: Grade answers/
+        id: lab
+        run: |
+          lab="$(go env GOPATH)/bin/lab"
+          # The report a student reads; a failed step must not stop the job
+          # before the score is reported.
+          "$lab" check --offline` + flag + ` || true
+          set +e
+          "$lab" check --format classroom --offline` + flag + ` > lab-result.json
+          code=$?
+          set -e
+          # 0: all passed, 1: a step failed, 2: an answer was unreadable;
+          # all three are graded. Anything else, or no result, is a broken
+          # setup (a mistake in the assignment, lab not installed).
+          if [ "$code" -gt 2 ] || [ ! -s lab-result.json ]; then
+            echo "lab check could not grade answers/ (exit code $code)" >&2
+            exit 1
+          fi
+          echo "result=$(base64 -w 0 lab-result.json)" >> "$GITHUB_OUTPUT"
+      - name: Autograding Reporter
+        uses: classroom-resources/autograding-grading-reporter@v1
+        env:
+          LAB_RESULTS: "${{ steps.lab.outputs.result }}"
+        with:
+          runners: lab
+`
+}
+
+// gitignore keeps answers tracked: they are what is handed in, a .pcap
+// included.
+const gitignore = `# Written by lab init. Everything in answers/ is handed in (a step-5.pcap
+# too): do not ignore it. Only what editors, systems and the grading
+# workflow leave behind is ignored.
+.DS_Store
+Thumbs.db
+*.swp
+*~
+.idea/
+.vscode/
+/bin/
+/lab-result.json
+`
