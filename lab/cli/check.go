@@ -27,6 +27,7 @@ type checkOptions struct {
 	assignment string
 	format     string
 	offline    bool
+	kf         kubeconfigFlags
 
 	spec   *spec.Assignment
 	fmt    report.Format
@@ -46,8 +47,16 @@ from tcpdump -w), step-6.txt, step-7.txt and star.txt. lab only reads them.
 A failed step says what is missing, what to do, and shows the line of your
 output closest to what was expected.
 
+When the lab's cluster answers (within 3 s), lab check also proves steps 1
+and 2 and the node debugger against it, and compares your files with it:
+the pod's IP, node and UID, and the nonce lab traffic put in its requests.
+An answer made on another cluster fails, naming the difference. When no
+cluster answers, the files are graded alone (one line on stderr says so);
+--offline does that without asking.
+
 Exit codes: 0 all selected steps pass (skipped ones do not count against
-you), 1 a step failed, 2 usage error or unreadable input.`,
+you), 1 a step failed, 2 usage error or unreadable input, 3 the cluster
+named with --context or --kubeconfig did not answer.`,
 		Example: `  lab check
   lab check step-5 star
   lab check step-5 --file ~/capture.pcap
@@ -76,6 +85,7 @@ you), 1 a step failed, 2 usage error or unreadable input.`,
 	f.StringVar(&o.assignment, "assignment", "", "an assignment folder holding assignment.yaml (default: the built-in one)")
 	f.StringVarP(&o.format, "format", "o", string(report.Text), "output format: text, json, junit or classroom")
 	f.BoolVar(&o.offline, "offline", false, "grade the files only; do not contact the lab's cluster")
+	o.kf.addTo(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		names := make([]string, len(report.Formats))
 		for i, f := range report.Formats {
@@ -151,17 +161,19 @@ func (o *checkOptions) validate() error {
 }
 
 func (o *checkOptions) run(cmd *cobra.Command) error {
+	lv, err := o.liveChecks(cmd.Context())
+	if err != nil {
+		return err
+	}
 	rep, err := checks.Grade(cmd.Context(), o.spec, o.steps, checks.Options{
 		Answers:     o.fsys,
 		AnswersName: strings.TrimSuffix(o.answers, "/"),
 		File:        o.file,
+		Live:        lv,
 		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
 	})
 	if err != nil {
 		return usageErrorf("%v", err)
-	}
-	if !o.offline && o.globals.verbosity > 0 {
-		fmt.Fprintln(o.streams.ErrOut, "lab check: live checks against the cluster are not part of this build; grading the files only")
 	}
 	err = report.Write(o.streams.Out, o.fmt, rep, report.Options{Color: o.fmt == report.Text && isTerminal(o.streams.Out) && os.Getenv("NO_COLOR") == ""})
 	if err != nil {

@@ -135,6 +135,8 @@ unreadable input, 3 the cluster could not be reached.`,
 		newInitCmd(streams),
 		newGradeCmd(streams, g),
 		newAssignmentCmd(streams),
+		newTrafficCmd(streams, g),
+		newSolveCmd(streams, g),
 	)
 	// Bad argument counts are usage errors too.
 	for _, c := range root.Commands() {

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -34,13 +35,16 @@ type Lab struct {
 	Traffic []Run `json:"traffic,omitempty"`
 }
 
-// Run is one run of lab traffic.
+// Run is one run of lab traffic, one way.
 type Run struct {
 	Via   string    `json:"via"`
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
 	Sent  int       `json:"sent"`
 	OK    int       `json:"ok"`
+	// Source is where the requests came from as the lab's pod saw them:
+	// 127.0.0.1 through a port-forward, the client pod's IP from a pod.
+	Source string `json:"source,omitempty"`
 }
 
 // MaxRuns bounds the remembered runs so the file stays small.
@@ -126,6 +130,18 @@ func (l *Lab) AddRun(r Run) {
 	if len(l.Traffic) > MaxRuns {
 		l.Traffic = l.Traffic[len(l.Traffic)-MaxRuns:]
 	}
+}
+
+// Sources are the addresses the remembered runs came from, in the order
+// first seen: what an strace of this lab's nginx may show as peers.
+func (l *Lab) Sources() []string {
+	var out []string
+	for _, r := range l.Traffic {
+		if r.Source != "" && r.Sent > 0 && !slices.Contains(out, r.Source) {
+			out = append(out, r.Source)
+		}
+	}
+	return out
 }
 
 // Save writes the state to path atomically (a temporary file renamed over

@@ -78,3 +78,23 @@ func TestDirAndFileName(t *testing.T) {
 		t.Errorf("FileName = %q", got)
 	}
 }
+
+func TestSources(t *testing.T) {
+	l := &Lab{Nonce: "n"}
+	for _, r := range []Run{
+		{Via: "port-forward", Sent: 5, Source: "127.0.0.1"},
+		{Via: "pod", Sent: 5, Source: "10.244.0.9"},
+		{Via: "pod", Sent: 0, Source: "10.244.0.10"}, // sent nothing: nginx never saw it
+		{Via: "port-forward", Sent: 3, Source: "127.0.0.1"},
+		{Via: "pod", Sent: 2, Source: "10.244.0.11"},
+		{Via: "pod", Sent: 2}, // an old state file without sources
+	} {
+		l.AddRun(r)
+	}
+	if diff := cmp.Diff([]string{"127.0.0.1", "10.244.0.9", "10.244.0.11"}, l.Sources()); diff != "" {
+		t.Errorf("Sources (-want +got):\n%s", diff)
+	}
+	if got := (&Lab{}).Sources(); got != nil {
+		t.Errorf("no runs: %v", got)
+	}
+}

@@ -32,7 +32,7 @@ const (
 	PortForward Via = "port-forward"
 	// Pod: from a client pod, to the Service's cluster DNS name.
 	Pod Via = "pod"
-	// Both: first through the port-forward, then from the pod.
+	// Both: through the port-forward and from the pod, at the same time.
 	Both Via = "both"
 )
 
@@ -91,7 +91,10 @@ func (r Result) OK() bool { return r.Err == "" && r.Status >= 200 && r.Status < 
 
 // Summary is what a run achieved.
 type Summary struct {
-	Via    Via            `json:"via"`
+	Via Via `json:"via"`
+	// Source is where the requests came from as nginx saw them: 127.0.0.1
+	// through a port-forward, the client pod's IP from the pod.
+	Source string         `json:"source,omitempty"`
 	Sent   int            `json:"sent"`
 	OK     int            `json:"ok"`
 	Failed int            `json:"failed"`

@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/live"
+	"github.com/k8s-debug-lab/lab/lab/kube"
+	"github.com/k8s-debug-lab/lab/lab/state"
+)
+
+// liveFetchTimeout bounds asking the cluster for the live checks: a
+// student grading on a train must get the offline verdict at once, not
+// after client-go's retries.
+const liveFetchTimeout = 3 * time.Second
+
+// debuggerNamespaces are where node debug pods are looked for: the lab's
+// namespace and default, since kubectl debug node/… creates its pod in the
+// kubeconfig's current namespace, whatever -n the lab was deployed with.
+func debuggerNamespaces(ns string) []string {
+	if ns == kube.DefaultNamespace {
+		return []string{ns}
+	}
+	return []string{ns, kube.DefaultNamespace}
+}
+
+// gatherLive reads what the live checks compare answers with: the lab's
+// pod (nil when it does not exist), the node debug pods, and, from the
+// lab's state, the nonce and the addresses lab traffic came from. An error
+// means the cluster did not answer the pod's read; lists that are refused
+// (a namespaced user) only leave the node debuggers unknown.
+func gatherLive(ctx context.Context, c kubernetes.Interface, namespace string, st *state.Lab) (live.Snapshot, error) {
+	snap := live.Snapshot{Namespace: namespace, PodName: kube.PodName}
+	pod, err := c.CoreV1().Pods(namespace).Get(ctx, kube.PodName, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return snap, err
+	default:
+		snap.Pod = pod
+	}
+	for _, ns := range debuggerNamespaces(namespace) {
+		l, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			continue
+		}
+		for _, p := range l.Items {
+			if strings.HasPrefix(p.Name, kube.NodeDebuggerPrefix) {
+				snap.Pods = append(snap.Pods, p)
+			}
+		}
+	}
+	if st != nil {
+		snap.Nonce = st.Nonce
+		snap.TrafficSources = st.Sources()
+	}
+	return snap, nil
+}
+
+// readState reads the lab's state file if lab traffic ever wrote one; a
+// missing file means no nonce (the cross-checks that need it are not
+// applied), never a fresh one.
+func readState(t *kube.Target) (*state.Lab, error) {
+	p, err := state.Path(t.Context, t.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return state.Load(p, t.Context, t.Namespace)
+}
+
+// liveChecks asks the lab's cluster for the live facts, unless --offline.
+// A cluster that does not answer within liveFetchTimeout means grading
+// offline, said in one line on stderr; only a cluster the user named with
+// --context or --kubeconfig that does not answer is an error (exit 3).
+func (o *checkOptions) liveChecks(ctx context.Context) (*checks.Live, error) {
+	if o.offline {
+		return nil, nil
+	}
+	offline := func(why string) (*checks.Live, error) {
+		fmt.Fprintf(o.streams.ErrOut, "lab check: %s; graded offline (steps proven only live are skipped; --offline says this is meant)\n", why)
+		return nil, nil
+	}
+	t, err := o.kf.resolve()
+	switch {
+	case err != nil && o.kf.explicit():
+		return nil, usageErrorf("%v", err)
+	case errors.Is(err, kube.ErrNoContext):
+		return offline("no cluster in the kubeconfig (lab up makes one)")
+	case err != nil:
+		return offline(err.Error())
+	}
+	t.REST.Timeout = liveFetchTimeout
+	c, err := newKubeClient(t)
+	if err != nil {
+		return offline(err.Error())
+	}
+	st, serr := readState(t)
+	if serr != nil {
+		fmt.Fprintf(o.streams.ErrOut, "lab check: %v; the nonce cross-checks are skipped\n", serr)
+	}
+	fctx, cancel := context.WithTimeout(ctx, liveFetchTimeout)
+	defer cancel()
+	start := time.Now()
+	snap, err := gatherLive(fctx, c, t.Namespace, st)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		why := fmt.Sprintf("the lab's cluster did not answer (context %s, server %s): %v", t.Context, t.Server, shortAPIError(err))
+		if o.kf.explicit() {
+			return nil, &ExitError{Code: ExitCluster, Err: errors.New(why + "; lab status says more, or grade the files alone with --offline")}
+		}
+		return offline(why)
+	}
+	if o.globals.verbosity > 0 {
+		fmt.Fprintf(o.streams.ErrOut, "lab check: live checks against context %s, namespace %s (read in %s)\n", t.Context, t.Namespace, time.Since(start).Round(time.Millisecond))
+		if snap.Pod == nil {
+			fmt.Fprintf(o.streams.ErrOut, "lab check: no pod %s in namespace %s\n", kube.PodName, t.Namespace)
+		}
+	}
+	return live.Evaluate(snap), nil
+}
+
+// shortAPIError drops the request URL from a connection error: the
+// server is named already, and the cause ("connection refused", a
+// certificate that does not fit) is what the user acts on.
+func shortAPIError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}

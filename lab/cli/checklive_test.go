@@ -1,0 +1,240 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
+
+	"github.com/k8s-debug-lab/lab/checks/live"
+	"github.com/k8s-debug-lab/lab/lab/kube"
+	"github.com/k8s-debug-lab/lab/lab/kube/kubetest"
+	"github.com/k8s-debug-lab/lab/lab/state"
+)
+
+// The package's tests never reach the cluster or the state of the machine
+// running them: lab check asks the kubeconfig's cluster unless --offline.
+// Tests that want a cluster set KUBECONFIG themselves.
+func init() {
+	os.Setenv("KUBECONFIG", filepath.Join(os.TempDir(), fmt.Sprintf("lab-cli-test-%d", os.Getpid()), "no-kubeconfig"))
+	os.Setenv("XDG_STATE_HOME", filepath.Join(os.TempDir(), fmt.Sprintf("lab-cli-test-%d", os.Getpid()), "state"))
+}
+
+// theLab is the lab's pod as a student leaves it after step 2: Running,
+// sharing its PID namespace, with a running debug container that can
+// ptrace.
+func theLab(ns string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: kube.PodName, Namespace: ns, UID: "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011",
+			Labels: map[string]string{kube.ManagedByLabel: kube.ManagedByValue}},
+		Spec: corev1.PodSpec{
+			ShareProcessNamespace: ptr.To(true), NodeName: kubetest.NodeName,
+			Containers:          []corev1.Container{{Name: "nginx", Image: "kyos0109/nginx-distroless"}},
+			EphemeralContainers: []corev1.EphemeralContainer{kube.DebugContainer("debugger-x7k2p", kube.DebuggerImage, "nginx")},
+		},
+		Status: corev1.PodStatus{
+			Phase: corev1.PodRunning, PodIP: "10.88.0.7",
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+			EphemeralContainerStatuses: []corev1.ContainerStatus{{Name: "debugger-x7k2p",
+				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}},
+		},
+	}
+}
+
+// nodeDebugger is a finished kubectl debug node/… pod.
+func nodeDebugger(ns, name, node string) *corev1.Pod {
+	p := kube.NodeDebugPod(ns, node, "ubuntu", []string{"true"})
+	p.Name = name
+	p.Status = corev1.PodStatus{Phase: corev1.PodSucceeded, ContainerStatuses: []corev1.ContainerStatus{{Name: "debugger",
+		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed"}}}}}
+	return p
+}
+
+func TestGatherLive(t *testing.T) {
+	other := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "lab"}}
+	c := fake.NewClientset(theLab("lab"), other,
+		nodeDebugger("lab", "node-debugger-lab-node-aaaaa", "lab-node"),
+		nodeDebugger("default", "node-debugger-lab-node-bbbbb", "lab-node"),
+		nodeDebugger("kube-system", "node-debugger-lab-node-ccccc", "lab-node"))
+	st := &state.Lab{Nonce: "k3x9abcdef"}
+	st.AddRun(state.Run{Via: "port-forward", Sent: 3, Source: "127.0.0.1"})
+	st.AddRun(state.Run{Via: "pod", Sent: 3, Source: "10.88.0.9"})
+
+	snap, err := gatherLive(context.Background(), c, "lab", st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range snap.Pods {
+		names = append(names, p.Namespace+"/"+p.Name)
+	}
+	// kubectl debug node/… puts its pod in the current namespace: the lab's
+	// and default are searched, nothing else, and only debugger pods kept.
+	if diff := cmp.Diff([]string{"lab/node-debugger-lab-node-aaaaa", "default/node-debugger-lab-node-bbbbb"}, names); diff != "" {
+		t.Errorf("node debuggers (-want +got):\n%s", diff)
+	}
+	if snap.Pod == nil || snap.Pod.UID != "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011" || snap.Nonce != "k3x9abcdef" || snap.Namespace != "lab" {
+		t.Errorf("snapshot %+v", snap)
+	}
+	if diff := cmp.Diff([]string{"127.0.0.1", "10.88.0.9"}, snap.TrafficSources); diff != "" {
+		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+
+	// The default namespace is listed once.
+	c = fake.NewClientset(theLab("default"))
+	if _, err := gatherLive(context.Background(), c, "default", nil); err != nil {
+		t.Fatal(err)
+	}
+	lists := 0
+	for _, a := range c.Actions() {
+		if a.GetVerb() == "list" {
+			lists++
+		}
+	}
+	if lists != 1 {
+		t.Errorf("%d lists for the default namespace", lists)
+	}
+}
+
+func TestGatherLiveWithoutThePodOrPermissions(t *testing.T) {
+	c := fake.NewClientset()
+	c.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New(`pods is forbidden: User "student" cannot list resource "pods"`)
+	})
+	snap, err := gatherLive(context.Background(), c, "lab", nil)
+	if err != nil || snap.Pod != nil || snap.Pods != nil || snap.Nonce != "" {
+		t.Fatalf("snapshot %+v, %v", snap, err)
+	}
+	l := live.Evaluate(snap)
+	if r := l.Checks[live.PodSharesPID]; r.OK || r.Message != "the pod nginx-distroless does not exist in namespace lab" {
+		t.Errorf("pod-shares-pid: %+v", r)
+	}
+
+	c = fake.NewClientset()
+	c.PrependReactor("get", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")
+	})
+	if _, err := gatherLive(context.Background(), c, "lab", nil); err == nil {
+		t.Error("a cluster that does not answer gave a snapshot")
+	}
+}
+
+// checkCluster is a fake cluster holding a lab whose students did steps
+// 1, 2 and the node debugger, and a state file with the nonce.
+func checkCluster(t *testing.T) *labCluster {
+	lc := newLabCluster(t)
+	ctx := context.Background()
+	for _, p := range []*corev1.Pod{theLab("default"), nodeDebugger("default", "node-debugger-"+kubetest.NodeName+"-n47p5", kubetest.NodeName)} {
+		if _, err := lc.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		lc.Update(t, "pods", p, "default") // keep the status the kubelet would not set
+	}
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	st := &state.Lab{Context: "local", Namespace: "default", Nonce: "k3x9abcdef", Created: time.Now()}
+	st.AddRun(state.Run{Via: "port-forward", Sent: 3, OK: 3, Source: "127.0.0.1"})
+	path, _ := state.Path("local", "default")
+	if err := st.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	lc.ClearActions()
+	return lc
+}
+
+type checkDoc struct {
+	Offline bool `json:"offline"`
+	Results []struct {
+		Step, Status, Message string
+	} `json:"results"`
+}
+
+func verdictsOf(t *testing.T, out string) (bool, map[string]string) {
+	t.Helper()
+	var doc checkDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v\n%s", err, out)
+	}
+	v := map[string]string{}
+	for _, r := range doc.Results {
+		v[r.Step] = r.Status + " " + r.Message
+	}
+	return doc.Offline, v
+}
+
+func TestCheckLive(t *testing.T) {
+	lc := checkCluster(t)
+	r := lab(t, "check", "--answers", seed, "-o", "json")
+	offline, v := verdictsOf(t, r.out)
+	if offline {
+		t.Error("a report graded against the cluster says offline")
+	}
+	want := map[string]string{
+		"step-1": "pass ",
+		"step-2": "pass ",
+		"step-3": "fail this is the /pause sandbox's filesystem, not nginx's",
+		"step-5": "fail no request in this capture carries this lab's nonce (lab=k3x9abcdef): it was not captured here while lab traffic ran",
+		"step-6": "fail the table shows nginx-distroless=10.244.0.12, but this pod's IP is 10.88.0.7",
+		"step-7": "fail no access entry carries this lab's nonce (lab=k3x9abcdef): this log is not this pod's, or was read before lab traffic ran",
+		"star":   "pass ",
+	}
+	if diff := cmp.Diff(want, v); diff != "" {
+		t.Errorf("verdicts (-want +got):\n%s", diff)
+	}
+	if r.code != ExitFailed || r.err != "" {
+		t.Errorf("exit %d, stderr %q", r.code, r.err)
+	}
+	if w := kubetest.Writes(lc.Actions()); len(w) != 0 {
+		t.Errorf("lab check wrote to the cluster: %v", w)
+	}
+
+	// --offline never builds a client.
+	lc.connections = 0
+	r = lab(t, "check", "--answers", seed, "-o", "json", "--offline")
+	if offline, v := verdictsOf(t, r.out); !offline || v["step-1"] != "skip proven only against the lab's cluster; skipped offline" || lc.connections != 0 {
+		t.Errorf("--offline: offline %v, step-1 %q, %d connections", offline, v["step-1"], lc.connections)
+	}
+}
+
+func TestCheckWhenTheClusterDoesNotAnswer(t *testing.T) {
+	newLabCluster(t)
+	newKubeClient = kube.NewClient // a real client, to a port nothing listens on
+	kc := writeClosedKubeconfig(t)
+	t.Setenv("KUBECONFIG", kc)
+
+	r := lab(t, "check", "--answers", seed, "-o", "json")
+	offline, v := verdictsOf(t, r.out)
+	if !offline || !strings.HasPrefix(v["step-1"], "skip") || r.code != ExitFailed {
+		t.Errorf("offline %v, step-1 %q, exit %d", offline, v["step-1"], r.code)
+	}
+	want := "lab check: the lab's cluster did not answer (context c, server https://127.0.0.1:1): dial tcp 127.0.0.1:1: connect: connection refused; graded offline"
+	if !strings.HasPrefix(r.err, want) || strings.Count(r.err, "\n") != 1 {
+		t.Errorf("stderr, want one line starting %q:\n%s", want, r.err)
+	}
+
+	// A cluster named on the command line must answer.
+	r = lab(t, "check", "--answers", seed, "--context", "c").must(t, ExitCluster)
+	if r.out != "" || !strings.Contains(r.returnedError.Error(), "did not answer (context c") {
+		t.Errorf("stdout %q, error %v", r.out, r.returnedError)
+	}
+	lab(t, "check", "--answers", seed, "--context", "nope").must(t, ExitUsage)
+
+	// No kubeconfig at all: offline, said once.
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+	r = lab(t, "check", "--answers", seed)
+	if !strings.HasPrefix(r.err, "lab check: no cluster in the kubeconfig") || r.code != ExitFailed {
+		t.Errorf("exit %d, stderr %q", r.code, r.err)
+	}
+}

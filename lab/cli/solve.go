@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/k8s-debug-lab/lab/lab/solve"
+	"github.com/k8s-debug-lab/lab/lab/state"
+	"github.com/k8s-debug-lab/lab/lab/traffic"
+)
+
+// solveOptions are lab solve's flags.
+type solveOptions struct {
+	streams Streams
+	globals *globals
+	kf      kubeconfigFlags
+
+	answers string
+	force   bool
+	yes     bool
+	count   int
+
+	steps []solve.Step
+}
+
+// Traffic lab solve sends while tcpdump and strace run: enough requests
+// for every capture, fast.
+const (
+	solveTrafficRate = 20
+)
+
+func newSolveCmd(streams Streams, g *globals) *cobra.Command {
+	o := &solveOptions{streams: streams, globals: g}
+	cmd := &cobra.Command{
+		Use:   "solve [step-N ...|all]",
+		Short: "Perform the assignment's steps on the lab and write reference answers",
+		Long: `The autopilot: perform each step of the assignment on the lab's cluster
+the way kubectl debug does, and write a reference answers folder that lab
+check passes. Instructors run it to prove a cluster is fit for class; each
+step says what it did and how long it took.
+
+  step-1  checks the pod: shares its PID namespace, container nginx, Running
+  step-2  adds an ephemeral container debugger-xxxxx (nicolaka/netshoot,
+          --target=nginx, SYS_PTRACE as --profile=general adds), or reuses a
+          running one that fits
+  step-3  ps finds the nginx master (PID 1 is /pause); ls -la
+          /proc/<master>/root/etc/nginx/                       > step-3.txt
+  step-5  tcpdump -nn -i any -e port 80 while lab traffic runs both ways
+                                                               > step-5.txt
+  step-6  the pod's row of kubectl get pod -o wide             > step-6.txt
+  step-7  a node debug pod node-debugger-<node>-xxxxx (ubuntu, the node's /
+          at /host) runs chroot /host cat /var/log/pods/<ns>_<pod>_<uid>/nginx/*.log
+                                                               > step-7.txt
+  star    strace -f -p <worker> while lab traffic runs         > star.txt
+
+Every file is graded offline as it is written; lab check --answers DIR then
+grades the folder against the cluster. The traffic is recorded in the lab's
+state as lab traffic's is. lab solve never overwrites an answers file
+without --force and never deletes one; the node debug pods of earlier lab
+solve runs on the node are replaced (they carry lab's label).
+
+Exit codes: 0 every selected step was done and its file passes, 1 a step
+failed or the lab is not deployed or not Ready, 2 usage error (an unknown
+step, answers files that exist without --force, a refused context), 3 the
+cluster could not be reached.`,
+		Example: `  lab solve all --answers /tmp/reference && lab check --answers /tmp/reference
+  lab solve step-5 star --answers /tmp/reference --force
+  lab solve -n lab-solve --answers ./ref`,
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return append(solve.IDs(), "all"), cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.complete(args); err != nil {
+				return err
+			}
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return o.run(cmd.Context())
+		},
+	}
+	o.kf.addTo(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.answers, "answers", "answers", "the folder to write the answers files into (created if missing)")
+	f.BoolVar(&o.force, "force", false, "replace answers files that exist")
+	f.BoolVar(&o.yes, "yes", false, "confirm a context whose API server is not on this machine (with --context)")
+	f.IntVar(&o.count, "count", defaultTrafficCount, "requests lab traffic sends each way during a capture")
+	_ = cmd.MarkFlagDirname("answers")
+	return cmd
+}
+
+func (o *solveOptions) complete(args []string) error {
+	steps, err := solve.Select(args)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	o.steps = steps
+	return nil
+}
+
+func (o *solveOptions) validate() error {
+	if err := (traffic.Options{Count: o.count, Nonce: "-"}).Validate(); err != nil {
+		return usageErrorf("%v", err)
+	}
+	fi, err := os.Stat(o.answers)
+	switch {
+	case err == nil && !fi.IsDir():
+		return usageErrorf("--answers %s is not a folder", o.answers)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return usageErrorf("cannot use --answers %s: %v", o.answers, err)
+	}
+	if existing := solve.Existing(o.steps, o.answers); len(existing) > 0 && !o.force {
+		return usageErrorf("nothing done: lab solve never overwrites answers, and these exist: %s; add --force to replace them, or write elsewhere with --answers DIR",
+			strings.Join(existing, ", "))
+	}
+	return nil
+}
+
+func (o *solveOptions) run(ctx context.Context) error {
+	log := newProgress(o.streams.ErrOut, isTerminal(o.streams.ErrOut), o.globals.verbosity)
+	defer log.Done()
+	routeKlog(o.globals, o.streams.ErrOut)
+	conn, err := openLab(ctx, &o.kf, o.yes, log)
+	if err != nil {
+		return err
+	}
+	st, err := conn.loadState()
+	if err != nil {
+		return err
+	}
+	if err := st.Save(conn.statePath); err != nil {
+		return err
+	}
+	env := solve.Env{
+		Client:    conn.client,
+		Namespace: conn.target.Namespace,
+		Exec:      conn.streams.Exec,
+		Logs:      conn.streams.Logs,
+		Traffic:   o.trafficFunc(conn, st, log),
+		Status:    log.Status,
+		Debugf:    log.Debugf,
+	}
+	fmt.Fprintf(o.streams.Out, "lab solve: pod %s/%s in context %s, answers into %s\n", conn.target.Namespace, conn.pod.Name, conn.target.Context, o.answers)
+	start := time.Now()
+	results, err := solve.Run(ctx, env, solve.Options{Answers: o.answers, Force: o.force}, o.steps, func(r solve.Result) {
+		log.Done()
+		writeSolveResult(o.streams.Out, r)
+	})
+	log.Done()
+	failed := 0
+	for _, r := range results {
+		if !r.OK {
+			failed++
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("interrupted after %d of %d steps", len(results), len(o.steps))}
+	case err != nil:
+		return &ExitError{Code: ExitFailed, Err: err}
+	case failed > 0:
+		fmt.Fprintf(o.streams.Out, "%d of %d steps failed in %s\n", failed, len(results), round(time.Since(start)))
+		return &ExitError{Code: ExitFailed}
+	}
+	fmt.Fprintf(o.streams.Out, "all %d steps done in %s. Next: lab check --answers %s%s\n", len(results), round(time.Since(start)), o.answers, kubeFlagsHint(&o.kf))
+	return nil
+}
+
+// kubeFlagsHint repeats the kubeconfig flags for a suggested command.
+func kubeFlagsHint(kf *kubeconfigFlags) string {
+	var b strings.Builder
+	if kf.kubeconfig != "" {
+		b.WriteString(" --kubeconfig " + kf.kubeconfig)
+	}
+	if kf.context != "" {
+		b.WriteString(" --context " + kf.context)
+	}
+	if kf.namespace != "" {
+		b.WriteString(" -n " + kf.namespace)
+	}
+	return b.String()
+}
+
+func round(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// trafficFunc is solve's lab traffic: the same requests, nonce and state
+// as the command's, summarised in one line.
+func (o *solveOptions) trafficFunc(conn *labConn, st *state.Lab, log *progress) func(context.Context, traffic.Via) (string, error) {
+	return func(ctx context.Context, via traffic.Via) (string, error) {
+		tc := conn.trafficCluster(log)
+		rep, err := sendTraffic(ctx, tc, st, via, o.count, solveTrafficRate)
+		if serr := st.Save(conn.statePath); serr != nil {
+			err = errors.Join(err, serr)
+		}
+		parts := make([]string, 0, len(rep.Runs))
+		for _, r := range rep.Runs {
+			parts = append(parts, fmt.Sprintf("%s %d/%d ok from %s (p50 %.1fms, p99 %.1fms)", r.Via, r.OK, r.Sent, r.Source, r.P50Ms, r.P99Ms))
+		}
+		return strings.Join(parts, ", ") + ", nonce " + st.Nonce, err
+	}
+}
+
+func writeSolveResult(w io.Writer, r solve.Result) {
+	mark := "✓"
+	if !r.OK {
+		mark = "✗"
+	}
+	fmt.Fprintf(w, "%s %-6s %6s", mark, r.Step, round(r.Took))
+	lines := r.Did
+	if r.Err != nil {
+		lines = append(lines, "failed: "+r.Err.Error())
+	}
+	for i, l := range lines {
+		if i == 0 {
+			fmt.Fprintf(w, "  %s\n", l)
+			continue
+		}
+		fmt.Fprintf(w, "%17s%s\n", "", l)
+	}
+	if len(lines) == 0 {
+		fmt.Fprintln(w)
+	}
+}
