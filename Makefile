@@ -37,6 +37,12 @@ fuzz:
 	  done; \
 	done
 
+# The end-to-end test on a real single-node cluster that test/e2e/cluster
+# builds and runs on this machine (root, Debian 12): cold 15-40 min, warm
+# 1-2 min. See test/e2e/README.md.
+e2e:
+	$(GO) test -tags e2e -count=1 -timeout 75m -v -run 'TestE2E$$' ./test/e2e/...
+
 # Benchmarks print their own ratios; see bench/README.md.
 bench:
 	./bench/run
