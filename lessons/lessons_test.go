@@ -2,8 +2,6 @@ package lessons
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,9 +13,8 @@ import (
 
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // sample is a lab with every fact known, for the golden files.
 var sample = Vars{
@@ -74,22 +71,7 @@ func TestGolden(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if *update {
-						if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-							t.Fatal(err)
-						}
-						if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
-							t.Fatal(err)
-						}
-						return
-					}
-					want, err := os.ReadFile(name)
-					if err != nil {
-						t.Fatalf("%v (run go test ./lessons -update)", err)
-					}
-					if diff := cmp.Diff(string(want), got); diff != "" {
-						t.Errorf("%s (-want +got):\n%s", name, diff)
-					}
+					golden.Check(t, name, got)
 				})
 			}
 		}

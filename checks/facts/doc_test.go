@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/k8s-debug-lab/lab/checks/internal/golden"
+	"github.com/k8s-debug-lab/lab/internal/golden"
 )
 
 // docPath is the README's list of facts, kept in step with the extractors

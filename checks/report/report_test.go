@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/k8s-debug-lab/lab/checks/internal/golden"
+	"github.com/k8s-debug-lab/lab/internal/golden"
 
 	"github.com/k8s-debug-lab/lab/checks"
 )

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,28 +19,15 @@ import (
 	"github.com/k8s-debug-lab/lab/checks/facts"
 	"github.com/k8s-debug-lab/lab/checks/match"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/golden"
 	"github.com/k8s-debug-lab/lab/lab/assignment"
 )
-
-var update = flag.Bool("update", false, "rewrite the generated schema under assets/schema")
 
 const schemaPath = "../../assets/schema/" + assets.SchemaFile
 
 func TestSchemaIsGenerated(t *testing.T) {
-	got := buildSchema()
-	if *update {
-		if err := os.WriteFile(schemaPath, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := fs.ReadFile(assets.Schema(), assets.SchemaFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s is stale; regenerate it with go test ./lab/assignment -update (-want +got):\n%s", schemaPath, diff)
-	}
+	// The file on disk is the one embedded in the binary.
+	golden.Check(t, schemaPath, string(buildSchema()))
 }
 
 // The lists an editor completes from are the lists the loader accepts.

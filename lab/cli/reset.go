@@ -42,15 +42,7 @@ cluster could not be reached (or does not exist yet: run lab up).`,
 		Example: `  lab reset
   lab reset -n lab-course`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.complete(); err != nil {
-				return err
-			}
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return o.run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)

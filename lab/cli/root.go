@@ -145,6 +145,27 @@ unreadable input, 3 the cluster could not be reached.`,
 	return root
 }
 
+// options is what each command's options struct does, in kubectl's order:
+// fill in what the flags imply, refuse what cannot work, then act.
+type options interface {
+	complete() error
+	validate() error
+	run(ctx context.Context) error
+}
+
+// runOptions is the RunE of a command that takes no arguments.
+func runOptions(o options) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if err := o.complete(); err != nil {
+			return err
+		}
+		if err := o.validate(); err != nil {
+			return err
+		}
+		return o.run(cmd.Context())
+	}
+}
+
 // wrapArgs makes a command's argument validation return exit code 2.
 func wrapArgs(c *cobra.Command) {
 	inner := c.Args

@@ -72,15 +72,7 @@ not Ready, no cluster yet), 2 usage error, 3 the cluster could not be reached.`,
 		Example: `  lab status
   lab status -o json | jq -r .pod.logDir`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.complete(); err != nil {
-				return err
-			}
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return o.run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)

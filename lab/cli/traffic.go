@@ -73,15 +73,7 @@ could not be reached.`,
   lab traffic --via pod --count 50 --rate 10
   lab traffic --via port-forward -o json | jq .runs`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.complete(); err != nil {
-				return err
-			}
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return o.run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	o.kf.addTo(cmd)
 	f := cmd.Flags()

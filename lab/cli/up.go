@@ -60,15 +60,7 @@ and what to do are printed) or an object lab did not create is in the way,
   lab up --provider existing --context my-cluster --yes
   lab up --nginx-image registry.example/nginx-distroless:arm64`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.complete(); err != nil {
-				return err
-			}
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return o.run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)

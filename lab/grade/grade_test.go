@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/golden"
 	"github.com/k8s-debug-lab/lab/lab/grade"
 	"github.com/k8s-debug-lab/lab/lab/grade/gradetest"
 )
@@ -41,31 +41,9 @@ func builtin(t testing.TB) *spec.Assignment {
 	return a
 }
 
-func golden(t *testing.T, name, got string) {
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join(testdataDir, name)
-	if updating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (regenerate with go test ./lab/grade -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
-
-// updating reads the -update flag the package's internal tests define.
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
+	golden.Check(t, filepath.Join(testdataDir, name), got)
 }
 
 // byName indexes a class's students.
@@ -490,13 +468,13 @@ func TestGolden(t *testing.T) {
 	if err := grade.WriteTable(&table, c, grade.TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "class/table.txt", table.String())
+	checkGolden(t, "class/table.txt", table.String())
 	for _, f := range []string{"grades.csv", "grades.json", "reports/bob.txt", "reports/dave.txt", "reports/frank.txt"} {
 		data, err := os.ReadFile(filepath.Join("out", f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "class/"+f, string(data))
+		checkGolden(t, "class/"+f, string(data))
 	}
 
 	// What the golden files must say, so that -update cannot bless a

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,14 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	gocmp "github.com/google/go-cmp/cmp"
-
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/golden"
 	"github.com/k8s-debug-lab/lab/lab/grade/gradetest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files and the embedded seed fingerprints")
 
 const repoRoot = "../.."
 
@@ -101,20 +97,8 @@ func buildSeedFingerprints(t *testing.T) []byte {
 }
 
 func TestSeedFingerprintsAreCurrent(t *testing.T) {
-	got := buildSeedFingerprints(t)
-	if *update {
-		if err := os.WriteFile(filepath.Join(repoRoot, "assets", "seed", assets.SeedFingerprintsFile), got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := fs.ReadFile(assets.Seed(), assets.SeedFingerprintsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := gocmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("assets/seed/fingerprints.json is stale; regenerate with go test ./lab/grade -update (-want +got):\n%s", diff)
-	}
+	// The file on disk is the one embedded in the binary.
+	golden.Check(t, filepath.Join(repoRoot, "assets", "seed", assets.SeedFingerprintsFile), string(buildSeedFingerprints(t)))
 }
 
 // The fingerprints name the write-up's random values, and none of the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,11 +16,10 @@ import (
 
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/golden"
 	"github.com/k8s-debug-lab/lab/lab/assignment"
 	"github.com/k8s-debug-lab/lab/lab/workspace"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 func builtin(t *testing.T) *spec.Assignment {
 	t.Helper()
@@ -32,23 +30,9 @@ func builtin(t *testing.T) *spec.Assignment {
 	return a
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "builtin", name)
-	if *update {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (regenerate with go test ./lab/workspace -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "builtin", name), string(got))
 }
 
 var allFiles = []string{"README.md", "answers/README.md", ".github/workflows/classroom.yml", ".gitignore"}
@@ -67,7 +51,7 @@ func TestInitBuiltin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, strings.TrimLeft(strings.ReplaceAll(f, "/", "_"), "."), data) // no hidden golden files: a .gitignore there would be obeyed
+		checkGolden(t, strings.TrimLeft(strings.ReplaceAll(f, "/", "_"), "."), data) // no hidden golden files: a .gitignore there would be obeyed
 	}
 	readme, _ := os.ReadFile(filepath.Join(dir, "answers/README.md"))
 	for _, want := range []string{

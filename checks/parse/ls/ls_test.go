@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/k8s-debug-lab/lab/checks/decode"
-	"github.com/k8s-debug-lab/lab/checks/internal/golden"
+	"github.com/k8s-debug-lab/lab/internal/golden"
 )
 
 // testLines decodes a sample the way lab check decodes an answers file.

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/k8s-debug-lab/lab/checks/internal/golden"
+	"github.com/k8s-debug-lab/lab/internal/golden"
 )
 
 func lines(text string) iter.Seq[[]byte] {

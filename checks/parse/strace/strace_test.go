@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/k8s-debug-lab/lab/checks/internal/golden"
+	"github.com/k8s-debug-lab/lab/internal/golden"
 )
 
 // lines splits text the way the decoder does: no line endings.
