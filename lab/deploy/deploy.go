@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -312,14 +313,41 @@ func (d *deployer) podDrift(live *corev1.Pod, recreate string) (string, error) {
 
 func (d *deployer) applyPod(ctx context.Context, res *Result, obj Object, action, why string) error {
 	d.o.status(fmt.Sprintf("applying pod %s", kube.PodName))
-	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
-	defer cancel()
-	pod, err := d.c.CoreV1().Pods(d.ns).Apply(cctx, d.m.Pod, applyOptions)
-	if err != nil {
-		return fmt.Errorf("applying %s: %w", obj, err)
+	deadline := time.Now().Add(ServiceAccountWait)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
+		pod, err := d.c.CoreV1().Pods(d.ns).Apply(cctx, d.m.Pod, applyOptions)
+		cancel()
+		if err == nil {
+			d.apply(res, obj, action, why, pod.UID)
+			return nil
+		}
+		if !noServiceAccountYet(err) || time.Now().After(deadline) {
+			return fmt.Errorf("applying %s: %w", obj, err)
+		}
+		// A cluster (or namespace) made seconds ago has no default service
+		// account until the controller-manager creates it, and admission
+		// refuses pods until then.
+		d.o.status("waiting for the namespace's default service account")
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("applying %s: %w", obj, ctx.Err())
+		case <-time.After(serviceAccountPoll):
+		}
 	}
-	d.apply(res, obj, action, why, pod.UID)
-	return nil
+}
+
+// ServiceAccountWait bounds how long lab up waits for a new namespace's
+// default service account before it gives up on creating the pod.
+const ServiceAccountWait = time.Minute
+
+var serviceAccountPoll = 500 * time.Millisecond
+
+// noServiceAccountYet recognises admission refusing a pod because the
+// namespace's default service account does not exist yet.
+func noServiceAccountYet(err error) bool {
+	msg := err.Error()
+	return apierrors.IsForbidden(err) && strings.Contains(msg, "serviceaccount") && strings.Contains(msg, "not found")
 }
 
 func (d *deployer) service(ctx context.Context, res *Result) error {

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	clienttesting "k8s.io/client-go/testing"
 
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/kube/kubetest"
@@ -493,5 +494,35 @@ func TestAMistypedImageIsNotKept(t *testing.T) {
 	}
 	if res.Image != DefaultNginxImage() || res.ImageKept || len(res.Changes) != 1 || res.Changes[0].Action != "recreated" {
 		t.Errorf("image %s (kept %v), changes %v", res.Image, res.ImageKept, res.Changes)
+	}
+}
+
+// On a cluster made seconds ago, admission refuses pods until the
+// namespace's default service account exists: lab up waits for it.
+func TestUpWaitsForTheDefaultServiceAccount(t *testing.T) {
+	serviceAccountPoll = time.Millisecond
+	c := newCluster(t)
+	refusals := 0
+	c.PrependReactor("patch", "pods", func(action clienttesting.Action) (bool, runtime.Object, error) {
+		if refusals < 3 {
+			refusals++
+			return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), kube.PodName,
+				errors.New(`error looking up service account default/default: serviceaccount "default" not found`))
+		}
+		return false, nil, nil
+	})
+	if _, err := Up(context.Background(), c, fastOptions()); err != nil {
+		t.Fatalf("lab up did not wait for the service account: %v", err)
+	}
+	if refusals != 3 {
+		t.Errorf("refused %d times, want 3", refusals)
+	}
+	// Any other refusal is not waited for.
+	c2 := newCluster(t)
+	c2.PrependReactor("patch", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), kube.PodName, errors.New("exceeded quota"))
+	})
+	if _, err := Up(context.Background(), c2, fastOptions()); err == nil || !strings.Contains(err.Error(), "exceeded quota") {
+		t.Errorf("a quota refusal: %v", err)
 	}
 }
