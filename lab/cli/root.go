@@ -105,14 +105,16 @@ func NewRoot(streams Streams) *cobra.Command {
 		Short: "A self-grading Kubernetes debugging lab",
 		Long: `lab turns the kubectl debug assignment into a reproducible, self-grading lab.
 
-Save what your tools print into answers/, then let lab grade it:
+  lab up               bring the lab up: kind, minikube, or any cluster in your kubeconfig
+  lab lesson           the next step to do, with this cluster's names filled in
+  lab traffic          send requests your tcpdump, strace and log files will show
+  lab check            grade the outputs you saved in answers/ (step by step: lab check step-5)
+  lab status, reset, down, doctor   look after the lab
 
-  lab check            grade every step from the files in answers/
-  lab check step-5     grade one step
-  lab check --format junit > report.xml
+Instructors: lab init, lab grade, lab assignment, lab solve.
 
-Exit codes: 0 all selected steps pass, 1 a step failed, 2 usage error or
-unreadable input, 3 the cluster could not be reached.`,
+Exit codes: 0 success (every selected step passes), 1 a check failed,
+2 usage error or unreadable input, 3 the cluster could not be reached.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
