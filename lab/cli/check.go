@@ -86,13 +86,7 @@ named with --context or --kubeconfig did not answer.`,
 	f.StringVarP(&o.format, "format", "o", string(report.Text), "output format: text, json, junit or classroom")
 	f.BoolVar(&o.offline, "offline", false, "grade the files only; do not contact the lab's cluster")
 	o.kf.addTo(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		names := make([]string, len(report.Formats))
-		for i, f := range report.Formats {
-			names[i] = string(f)
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
-	})
+	_ = cmd.RegisterFlagCompletionFunc("format", completeChoices(report.Formats))
 	_ = cmd.MarkFlagDirname("answers")
 	_ = cmd.MarkFlagDirname("assignment")
 	return cmd

@@ -140,4 +140,16 @@ func TestCompletion(t *testing.T) {
 	if !strings.Contains(r.out, "step-5") || !strings.Contains(r.out, "star") {
 		t.Errorf("step completion: %q", r.out)
 	}
+	for _, tt := range []struct{ args, want []string }{
+		{[]string{"check", "--format", ""}, []string{"text", "json", "junit", "classroom"}},
+		{[]string{"lesson", "--lang", ""}, []string{"en", "ru"}},
+		{[]string{"traffic", "--via", ""}, []string{"port-forward", "pod", "both"}},
+	} {
+		r := lab(t, append([]string{"__complete"}, tt.args...)...)
+		for _, w := range tt.want {
+			if !strings.Contains(r.out, w+"\n") {
+				t.Errorf("completing %v: %q lacks %s", tt.args, r.out, w)
+			}
+		}
+	}
 }

@@ -90,13 +90,7 @@ holds no submission, or --out cannot be written.`,
 	f.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "submissions graded at once")
 	_ = cmd.MarkFlagDirname("assignment")
 	_ = cmd.MarkFlagDirname("out")
-	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		names := make([]string, len(gradeFormats))
-		for i, f := range gradeFormats {
-			names[i] = string(f)
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
-	})
+	_ = cmd.RegisterFlagCompletionFunc("format", completeChoices(gradeFormats))
 	return cmd
 }
 

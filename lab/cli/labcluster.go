@@ -41,13 +41,7 @@ func (p *providerFlags) addTo(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&p.provider, "provider", "", "kind, minikube or existing (default: "+cluster.EnvProvider+", else detected)")
 	f.StringVar(&p.name, "name", cluster.DefaultKindName, "the kind cluster's name (its context is kind-<name>)")
-	_ = cmd.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		names := make([]string, len(cluster.Names))
-		for i, n := range cluster.Names {
-			names[i] = string(n)
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
-	})
+	_ = cmd.RegisterFlagCompletionFunc("provider", completeChoices(cluster.Names))
 }
 
 // clusterSession is what up, status, reset and down share: choosing the

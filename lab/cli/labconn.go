@@ -112,12 +112,17 @@ func nsFlag(ns string) string {
 	return " -n " + ns
 }
 
-// loadState reads the lab's state; a damaged file is the user's to remove
-// (exit 2, the message says so).
-func (l *labConn) loadState() (*state.Lab, error) {
+// rememberState reads the lab's state (a new nonce the first time) and
+// saves it at once: a run cut short by Ctrl-C has still sent requests
+// carrying this nonce, and the live checks must find it. A damaged file is
+// the user's to remove (exit 2, the message says so).
+func (l *labConn) rememberState() (*state.Lab, error) {
 	s, err := state.Load(l.statePath, l.target.Context, l.target.Namespace)
 	if err != nil {
 		return nil, usageErrorf("%v", err)
+	}
+	if err := s.Save(l.statePath); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -120,13 +120,7 @@ assignment or lesson.`,
 	f.StringVar(&o.answers, "answers", "answers", "the answers folder that list and next grade")
 	f.StringVar(&o.assignment, "assignment", "", "an assignment folder: assignment.yaml and lessons/<lang>/*.md (default: the built-in one)")
 	o.kube.addTo(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("lang", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		names := make([]string, len(lessons.Langs))
-		for i, l := range lessons.Langs {
-			names[i] = string(l)
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
-	})
+	_ = cmd.RegisterFlagCompletionFunc("lang", completeChoices(lessons.Langs))
 	_ = cmd.MarkFlagDirname("answers")
 	_ = cmd.MarkFlagDirname("assignment")
 	return cmd

@@ -168,6 +168,18 @@ func runOptions(o options) func(*cobra.Command, []string) error {
 	}
 }
 
+// completeChoices completes a flag whose value is one of a fixed set of
+// named constants (a format, a provider, a language).
+func completeChoices[T ~string](choices []T) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		names := make([]string, len(choices))
+		for i, c := range choices {
+			names[i] = string(c)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
 // wrapArgs makes a command's argument validation return exit code 2.
 func wrapArgs(c *cobra.Command) {
 	inner := c.Args

@@ -132,11 +132,8 @@ func (o *solveOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := conn.loadState()
+	st, err := conn.rememberState()
 	if err != nil {
-		return err
-	}
-	if err := st.Save(conn.statePath); err != nil {
 		return err
 	}
 	env := solve.Env{

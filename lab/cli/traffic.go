@@ -82,13 +82,7 @@ could not be reached.`,
 	f.StringVar(&o.via, "via", string(traffic.Both), "port-forward, pod or both")
 	f.StringVarP(&o.output, "output", "o", "", "json for a machine-readable summary")
 	f.BoolVar(&o.yes, "yes", false, "confirm a context whose API server is not on this machine (with --context)")
-	_ = cmd.RegisterFlagCompletionFunc("via", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		names := make([]string, len(traffic.Vias))
-		for i, v := range traffic.Vias {
-			names[i] = string(v)
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
-	})
+	_ = cmd.RegisterFlagCompletionFunc("via", completeChoices(traffic.Vias))
 	return cmd
 }
 
@@ -157,13 +151,8 @@ func (o *trafficOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := conn.loadState()
+	st, err := conn.rememberState()
 	if err != nil {
-		return err
-	}
-	// Remembered before any request: a run cut short by Ctrl-C has still
-	// sent requests carrying this nonce.
-	if err := st.Save(conn.statePath); err != nil {
 		return err
 	}
 	tc := conn.trafficCluster(log)
