@@ -31,7 +31,13 @@ func builtin(t testing.TB) *spec.Assignment {
 
 func grade(t *testing.T, dir string, ids ...string) *checks.Report {
 	t.Helper()
-	rep, err := checks.Grade(context.Background(), builtin(t), ids, checks.Options{Answers: os.DirFS(dir), AnswersName: "answers"})
+	return gradeLive(t, dir, nil, ids...)
+}
+
+// gradeLive grades dir against what a cluster said (nil: offline).
+func gradeLive(t *testing.T, dir string, l *checks.Live, ids ...string) *checks.Report {
+	t.Helper()
+	rep, err := checks.Grade(context.Background(), builtin(t), ids, checks.Options{Answers: os.DirFS(dir), AnswersName: "answers", Live: l})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,11 +307,7 @@ func liveCluster() *checks.Live {
 // The seed's outputs come from another cluster: the live cross-checks fail
 // them, naming the difference.
 func TestSeedFailsLiveCrossChecks(t *testing.T) {
-	rep, err := checks.Grade(context.Background(), builtin(t), nil, checks.Options{
-		Answers: os.DirFS("testdata/answers/seed"), AnswersName: "answers", Live: liveCluster()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := gradeLive(t, "testdata/answers/seed", liveCluster())
 	want := map[string]verdict{
 		"step-1": {checks.Pass, 1, ""},
 		"step-2": {checks.Fail, 0, "no ephemeral container targets nginx"},
@@ -337,11 +339,7 @@ func TestMatchingAnswersPassLiveCrossChecks(t *testing.T) {
 		}
 		write(t, dir, f, []byte(swap.Replace(string(b))))
 	}
-	rep, err := checks.Grade(context.Background(), builtin(t), []string{"step-5", "step-6", "step-7", "star"},
-		checks.Options{Answers: os.DirFS(dir), AnswersName: "answers", Live: liveCluster()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := gradeLive(t, dir, liveCluster(), "step-5", "step-6", "step-7", "star")
 	for _, r := range rep.Results {
 		want := checks.Pass
 		if r.Step == "step-6" {
@@ -359,8 +357,7 @@ func TestMatchingAnswersPassLiveCrossChecks(t *testing.T) {
 func TestCrossCheckSkippedWithoutTheValue(t *testing.T) {
 	l := liveCluster()
 	delete(l.Vars, "nonce") // lab traffic never ran: nothing to compare the nonce with
-	rep, _ := checks.Grade(context.Background(), builtin(t), []string{"step-5"},
-		checks.Options{Answers: os.DirFS("testdata/answers/seed"), AnswersName: "answers", Live: l})
+	rep := gradeLive(t, "testdata/answers/seed", l, "step-5")
 	if r := rep.Results[0]; r.Status != checks.Fail || !strings.Contains(r.Message, "no packet to or from this pod's IP 10.88.0.7 (the capture shows 127.0.0.1, 10.244.0.14, 10.244.0.12)") {
 		t.Errorf("step-5: %s %q", r.Status, r.Message)
 	}

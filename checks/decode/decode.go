@@ -41,13 +41,12 @@ var ErrBinary = errors.New("binary data, not the text a command prints")
 
 // Reader splits decoded input into lines.
 type Reader struct {
-	br       *bufio.Reader
-	enc      string
-	err      error
-	lines    int
-	crlf     bool
-	escapes  bool
-	truncLen bool
+	br      *bufio.Reader
+	enc     string
+	err     error
+	lines   int
+	crlf    bool
+	escapes bool
 }
 
 // BufferSize is the read buffer decode uses; a *bufio.Reader of this size
@@ -158,8 +157,6 @@ func (d *Reader) split(src *bufio.Reader, yield func([]byte) bool) {
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if len(long) < MaxLine {
 				long = append(long, chunk[:min(len(chunk), MaxLine-len(long))]...)
-			} else {
-				d.truncLen = true
 			}
 			continue
 		}
@@ -174,7 +171,6 @@ func (d *Reader) split(src *bufio.Reader, yield func([]byte) bool) {
 			line = bytes.TrimSuffix(line, []byte{'\n'})
 			if len(line) > MaxLine {
 				line = line[:MaxLine]
-				d.truncLen = true
 			}
 			if n := len(line); n > 0 && line[n-1] == '\r' {
 				line = line[:n-1]
