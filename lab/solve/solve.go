@@ -643,7 +643,12 @@ func (s *solver) step7(ctx context.Context, r *Result) error {
 	s.status(fmt.Sprintf("node debug pod %s: %s", dbg.Name, strings.Join(cmd, " ")))
 	done, err := kube.WaitPod(ctx, s.env.Client, s.env.Namespace, dbg.Name, s.opts.startTimeout(), kube.PodFinished)
 	if err != nil {
-		return fmt.Errorf("the node debug pod %s did not finish: %w", dbg.Name, err)
+		// Unfinished, it has printed nothing lab check could use; left
+		// behind (a timeout, a Ctrl-C) it would only wait for the next run.
+		if derr := s.deletePod(ctx, created); derr != nil {
+			return fmt.Errorf("the node debug pod %s did not finish: %w (deleting it failed too: %v; lab down removes it)", dbg.Name, err, derr)
+		}
+		return fmt.Errorf("the node debug pod %s did not finish: %w (deleted it)", dbg.Name, err)
 	}
 	rc, err := s.env.Logs(ctx, s.env.Namespace, dbg.Name, dbg.Spec.Containers[0].Name, false)
 	if err != nil {
@@ -680,18 +685,28 @@ func (s *solver) replaceOlderNodeDebuggers(ctx context.Context, r *Result, keep 
 		if p.UID == keep.UID || p.Name == keep.Name || !kube.IsManaged(&p) || p.Spec.NodeName != keep.Spec.NodeName {
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
-		err := s.env.Client.CoreV1().Pods(s.env.Namespace).Delete(cctx, p.Name, metav1.DeleteOptions{
-			Preconditions: &metav1.Preconditions{UID: ptr.To(p.UID)},
-		})
-		cancel()
-		if err == nil || apierrors.IsNotFound(err) {
+		if s.deletePod(ctx, &p) == nil {
 			gone = append(gone, p.Name)
 		}
 	}
 	if len(gone) > 0 {
 		r.Did = append(r.Did, "deleted the node debug pods earlier lab solve runs left: "+strings.Join(gone, ", "))
 	}
+}
+
+// deletePod deletes a pod lab made, this very pod (its UID) and not one
+// created since under the same name, even when ctx is already cancelled:
+// cleaning up after a Ctrl-C is when it matters most.
+func (s *solver) deletePod(ctx context.Context, p *corev1.Pod) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kube.CallTimeout)
+	defer cancel()
+	err := s.env.Client.CoreV1().Pods(s.env.Namespace).Delete(cctx, p.Name, metav1.DeleteOptions{
+		Preconditions: &metav1.Preconditions{UID: ptr.To(p.UID)},
+	})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
 }
 
 // maxAnswer bounds what one answers file may hold.

@@ -60,6 +60,7 @@ type fakeLab struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	noLaunch bool // the debug container never starts
+	noFinish bool // node debug pods never finish
 }
 
 var podsGVR = corev1.SchemeGroupVersion.WithResource("pods")
@@ -106,7 +107,7 @@ func (l *fakeLab) kubelet() {
 		for _, p := range list.(*corev1.PodList).Items {
 			p := p.DeepCopy()
 			changed := false
-			if strings.HasPrefix(p.Name, kube.NodeDebuggerPrefix) && p.Status.Phase == "" && kube.IsManaged(p) {
+			if strings.HasPrefix(p.Name, kube.NodeDebuggerPrefix) && p.Status.Phase == "" && kube.IsManaged(p) && !l.noFinish {
 				p.Status.Phase = corev1.PodSucceeded
 				p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "debugger",
 					State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed"}}}}
@@ -340,6 +341,27 @@ func TestRunWithoutDebugContainer(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "step-3.txt")); err == nil {
 		t.Error("step-3.txt written without a listing")
+	}
+}
+
+// A node debug pod that does not finish (a timeout here, a Ctrl-C for a
+// student) is deleted, not left to wait for the next run.
+func TestNodeDebuggerUnfinished(t *testing.T) {
+	l := newFakeLab(t)
+	l.noFinish = true
+	steps, _ := Select([]string{"step-7"})
+	res, err := Run(context.Background(), l.env(), Options{Answers: t.TempDir(), StartTimeout: 30 * time.Millisecond}, steps, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].OK || !strings.Contains(res[0].Err.Error(), "did not finish: timed out after 30ms (deleted it)") {
+		t.Errorf("step-7: %v", res[0].Err)
+	}
+	pods, _ := l.CoreV1().Pods("lab").List(context.Background(), metav1.ListOptions{})
+	for _, p := range pods.Items {
+		if strings.HasPrefix(p.Name, kube.NodeDebuggerPrefix) {
+			t.Errorf("node debug pod %s left behind", p.Name)
+		}
 	}
 }
 
