@@ -68,10 +68,8 @@ and nothing else blocks.`,
   lab doctor -o json | jq '.findings[] | select(.severity != "ok")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch o.output {
-			case "", "json":
-			default:
-				return usageErrorf("unknown output: %s (want json, or nothing)", o.output)
+			if err := validateOutput(o.output); err != nil {
+				return err
 			}
 			o.s = newClusterSession(o.streams, o.globals, &o.kf, &o.pf)
 			return o.run(cmd.Context())
@@ -81,7 +79,7 @@ and nothing else blocks.`,
 	o.pf.addTo(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.nginxImage, "nginx-image", "", "the nginx image to check (default "+deploy.DefaultNginxImage()+")")
-	f.StringVarP(&o.output, "output", "o", "", "json for a machine-readable report")
+	addOutputFlag(cmd, &o.output, "report")
 	return cmd
 }
 
@@ -118,11 +116,8 @@ func (o *doctorOptions) run(ctx context.Context) error {
 	}
 	rep := doctor.Run(ctx, in, doctorProbes(o))
 	s.log.Done()
-	if o.output == "json" {
-		enc := json.NewEncoder(o.streams.Out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(rep); err != nil {
+	if o.output == outputJSON {
+		if err := writeJSON(o.streams.Out, rep); err != nil {
 			return err
 		}
 	} else {

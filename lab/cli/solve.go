@@ -27,6 +27,7 @@ type solveOptions struct {
 	force   bool
 	yes     bool
 	count   int
+	output  string
 
 	steps []solve.Step
 }
@@ -65,13 +66,16 @@ Every file is graded offline as it is written; lab check --answers DIR then
 grades the folder against the cluster. The traffic is recorded in the lab's
 state as lab traffic's is. lab solve never overwrites an answers file
 without --force and never deletes one; the node debug pods of earlier lab
-solve runs on the node are replaced (they carry lab's label).
+solve runs on the node are replaced (they carry lab's label). With -o json
+stdout holds only the report (every step: ok, file, took, what was done,
+the error), for a course's CI to keep.
 
 Exit codes: 0 every selected step was done and its file passes, 1 a step
 failed or the lab is not deployed or not Ready, 2 usage error (an unknown
 step, answers files that exist without --force, a refused context), 3 the
 cluster could not be reached.`,
 		Example: `  lab solve all --answers /tmp/reference && lab check --answers /tmp/reference
+  lab solve all --answers /tmp/reference -o json | jq '.steps[] | select(.ok | not)'
   lab solve step-5 star --answers /tmp/reference --force
   lab solve -n lab-solve --answers ./ref`,
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -93,6 +97,7 @@ cluster could not be reached.`,
 	f.BoolVar(&o.force, "force", false, "replace answers files that exist")
 	f.BoolVar(&o.yes, "yes", false, "confirm a context whose API server is not on this machine (with --context)")
 	f.IntVar(&o.count, "count", defaultTrafficCount, "requests lab traffic sends each way during a capture")
+	addOutputFlag(cmd, &o.output, "report")
 	_ = cmd.MarkFlagDirname("answers")
 	return cmd
 }
@@ -107,6 +112,9 @@ func (o *solveOptions) complete(args []string) error {
 }
 
 func (o *solveOptions) validate() error {
+	if err := validateOutput(o.output); err != nil {
+		return err
+	}
 	if err := (traffic.Options{Count: o.count, Nonce: "-"}).Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -145,30 +153,89 @@ func (o *solveOptions) run(ctx context.Context) error {
 		Status:    log.Status,
 		Debugf:    log.Debugf,
 	}
-	fmt.Fprintf(o.streams.Out, "lab solve: pod %s/%s in context %s, answers into %s\n", conn.target.Namespace, conn.pod.Name, conn.target.Context, o.answers)
+	rep := &solveReport{APIVersion: "lab/v1", Kind: "SolveReport", Context: conn.target.Context,
+		Namespace: conn.target.Namespace, Pod: conn.pod.Name, Answers: o.answers, Steps: []solveStep{}}
+	text := o.output != outputJSON
+	if text {
+		fmt.Fprintf(o.streams.Out, "lab solve: pod %s/%s in context %s, answers into %s\n", rep.Namespace, rep.Pod, rep.Context, rep.Answers)
+	}
 	start := time.Now()
 	results, err := solve.Run(ctx, env, solve.Options{Answers: o.answers, Force: o.force}, o.steps, func(r solve.Result) {
 		log.Done()
-		writeSolveResult(o.streams.Out, r)
+		if text {
+			writeSolveResult(o.streams.Out, r)
+		}
 	})
 	log.Done()
-	failed := 0
 	for _, r := range results {
-		if !r.OK {
-			failed++
-		}
+		rep.add(r)
 	}
+	rep.TookMs = time.Since(start).Milliseconds()
+	var exit error
 	switch {
 	case ctx.Err() != nil:
-		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("interrupted after %d of %d steps", len(results), len(o.steps))}
+		exit = &ExitError{Code: ExitFailed, Err: fmt.Errorf("interrupted after %d of %d steps", len(results), len(o.steps))}
 	case err != nil:
-		return &ExitError{Code: ExitFailed, Err: err}
-	case failed > 0:
-		fmt.Fprintf(o.streams.Out, "%d of %d steps failed in %s\n", failed, len(results), round(time.Since(start)))
-		return &ExitError{Code: ExitFailed}
+		exit = &ExitError{Code: ExitFailed, Err: err}
+	case rep.Failed > 0:
+		exit = &ExitError{Code: ExitFailed}
 	}
-	fmt.Fprintf(o.streams.Out, "all %d steps done in %s. Next: lab check --answers %s%s\n", len(results), round(time.Since(start)), o.answers, kubeFlagsHint(&o.kf))
-	return nil
+	if !text {
+		if ee, ok := exit.(*ExitError); ok && ee.Err != nil {
+			rep.Error = ee.Err.Error()
+		}
+		if err := writeJSON(o.streams.Out, rep); err != nil {
+			return err
+		}
+		return exit
+	}
+	if exit == nil {
+		fmt.Fprintf(o.streams.Out, "all %d steps done in %s. Next: lab check --answers %s%s\n", len(results), round(time.Since(start)), o.answers, kubeFlagsHint(&o.kf))
+	} else if ctx.Err() == nil && err == nil {
+		fmt.Fprintf(o.streams.Out, "%d of %d steps failed in %s\n", rep.Failed, len(results), round(time.Since(start)))
+	}
+	return exit
+}
+
+// solveReport is lab solve's report; with -o json it is all of stdout.
+type solveReport struct {
+	APIVersion string      `json:"apiVersion"`
+	Kind       string      `json:"kind"`
+	Context    string      `json:"context"`
+	Namespace  string      `json:"namespace"`
+	Pod        string      `json:"pod"`
+	Answers    string      `json:"answers"`
+	Steps      []solveStep `json:"steps"`
+	Passed     int         `json:"passed"`
+	Failed     int         `json:"failed"`
+	TookMs     int64       `json:"tookMs"`
+	// Error says why the run stopped early (interrupted, the lab gone).
+	Error string `json:"error,omitempty"`
+}
+
+type solveStep struct {
+	Step   string   `json:"step"`
+	OK     bool     `json:"ok"`
+	File   string   `json:"file,omitempty"`
+	TookMs int64    `json:"tookMs"`
+	Did    []string `json:"did"`
+	Error  string   `json:"error,omitempty"`
+}
+
+func (rep *solveReport) add(r solve.Result) {
+	st := solveStep{Step: r.Step, OK: r.OK, File: r.File, TookMs: r.Took.Milliseconds(), Did: r.Did}
+	if st.Did == nil {
+		st.Did = []string{}
+	}
+	if r.Err != nil {
+		st.Error = r.Err.Error()
+	}
+	if r.OK {
+		rep.Passed++
+	} else {
+		rep.Failed++
+	}
+	rep.Steps = append(rep.Steps, st)
 }
 
 // kubeFlagsHint repeats the kubeconfig flags for a suggested command.

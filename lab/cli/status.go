@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -76,7 +75,7 @@ not Ready, no cluster yet), 2 usage error, 3 the cluster could not be reached.`,
 	}
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)
-	cmd.Flags().StringVarP(&o.output, "output", "o", "", "json for a machine-readable report")
+	addOutputFlag(cmd, &o.output, "report")
 	return cmd
 }
 
@@ -86,11 +85,7 @@ func (o *statusOptions) complete() error {
 }
 
 func (o *statusOptions) validate() error {
-	switch o.output {
-	case "", "json":
-		return nil
-	}
-	return usageErrorf("unknown output: %s (want json, or nothing)", o.output)
+	return validateOutput(o.output)
 }
 
 func (o *statusOptions) run(ctx context.Context) error {
@@ -206,11 +201,8 @@ func (o *statusOptions) problem(st *labStatus, err error) error {
 
 func (o *statusOptions) report(st *labStatus, code int) error {
 	o.s.log.Done()
-	if o.output == "json" {
-		enc := json.NewEncoder(o.streams.Out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(st); err != nil {
+	if o.output == outputJSON {
+		if err := writeJSON(o.streams.Out, st); err != nil {
 			return err
 		}
 	} else {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -80,7 +79,7 @@ could not be reached.`,
 	f.IntVar(&o.count, "count", defaultTrafficCount, "requests to send each way")
 	f.Float64Var(&o.rate, "rate", defaultTrafficRate, "requests per second each way (0: as fast as nginx answers)")
 	f.StringVar(&o.via, "via", string(traffic.Both), "port-forward, pod or both")
-	f.StringVarP(&o.output, "output", "o", "", "json for a machine-readable summary")
+	addOutputFlag(cmd, &o.output, "summary")
 	f.BoolVar(&o.yes, "yes", false, "confirm a context whose API server is not on this machine (with --context)")
 	_ = cmd.RegisterFlagCompletionFunc("via", completeChoices(traffic.Vias))
 	return cmd
@@ -96,10 +95,8 @@ func (o *trafficOptions) complete() error {
 }
 
 func (o *trafficOptions) validate() error {
-	switch o.output {
-	case "", "json":
-	default:
-		return usageErrorf("unknown output: %s (want json, or nothing)", o.output)
+	if err := validateOutput(o.output); err != nil {
+		return err
 	}
 	// The nonce is checked once the state is read; the rest now, before
 	// any connection.
@@ -210,12 +207,10 @@ func (o *trafficOptions) report(rep *trafficReport, sendErr error) error {
 	for _, r := range rep.Runs {
 		failed += r.Failed
 	}
-	if o.output == "json" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
+	if o.output == outputJSON {
+		if err := writeJSON(o.streams.Out, rep); err != nil {
 			return err
 		}
-		fmt.Fprintln(o.streams.Out, string(b))
 	} else {
 		writeTrafficText(o.streams.Out, rep)
 	}

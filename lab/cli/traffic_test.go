@@ -175,3 +175,28 @@ func TestSolveRefusals(t *testing.T) {
 		t.Errorf("step-1:\n%s", r.out)
 	}
 }
+
+// With -o json, stdout is the report and nothing else, failures included.
+func TestSolveJSON(t *testing.T) {
+	trafficCluster(t)
+	dir := t.TempDir()
+	lab(t, "solve", "-o", "yaml", "--answers", dir).must(t, ExitUsage)
+	r := lab(t, "solve", "step-1", "--answers", dir, "-o", "json").must(t, ExitOK)
+	var rep solveReport
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+		t.Fatalf("stdout is not one JSON report: %v\n%s", err, r.out)
+	}
+	if rep.Kind != "SolveReport" || rep.Pod != "nginx-distroless" || rep.Passed != 1 || rep.Failed != 0 || len(rep.Steps) != 1 ||
+		!rep.Steps[0].OK || !strings.Contains(strings.Join(rep.Steps[0].Did, "\n"), "shares its PID namespace") || rep.Error != "" {
+		t.Errorf("report: %+v", rep)
+	}
+	// step-3 needs a debug container the fake cluster never starts.
+	r = lab(t, "solve", "step-1", "step-3", "--answers", dir, "-o", "json").must(t, ExitFailed)
+	rep = solveReport{}
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+		t.Fatalf("stdout is not one JSON report: %v\n%s", err, r.out)
+	}
+	if rep.Passed != 1 || rep.Failed != 1 || rep.Steps[1].OK || rep.Steps[1].Error == "" {
+		t.Errorf("report with a failed step: %+v", rep)
+	}
+}

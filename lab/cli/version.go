@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 
@@ -24,18 +23,16 @@ func newVersionCmd(streams Streams) *cobra.Command {
 				Platform   string `json:"platform"`
 				APIVersion string `json:"specAPIVersion"`
 			}{version.String(), runtime.Version(), runtime.GOOS + "/" + runtime.GOARCH, spec.APIVersion}
-			switch output {
-			case "json":
-				enc := json.NewEncoder(streams.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
-			case "":
-				_, err := fmt.Fprintf(streams.Out, "lab %s (%s, %s; reads %s specs)\n", v.Version, v.GoVersion, v.Platform, v.APIVersion)
+			if err := validateOutput(output); err != nil {
 				return err
 			}
-			return usageErrorf("unknown output %q (want json, or nothing)", output)
+			if output == outputJSON {
+				return writeJSON(streams.Out, v)
+			}
+			_, err := fmt.Fprintf(streams.Out, "lab %s (%s, %s; reads %s specs)\n", v.Version, v.GoVersion, v.Platform, v.APIVersion)
+			return err
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "json for a machine-readable version")
+	addOutputFlag(cmd, &output, "version")
 	return cmd
 }
