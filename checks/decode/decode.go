@@ -12,9 +12,11 @@ package decode
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"iter"
+	"math/bits"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -47,6 +49,9 @@ type Reader struct {
 	lines   int
 	crlf    bool
 	escapes bool
+	// slowOnly turns the fast path for plain lines off, so that tests can
+	// check it yields exactly what the general path does.
+	slowOnly bool
 }
 
 // BufferSize is the read buffer decode uses; a *bufio.Reader of this size
@@ -153,6 +158,11 @@ func (d *Reader) split(src *bufio.Reader, yield func([]byte) bool) {
 	var long []byte // assembles a line that spans buffer refills
 	var clean []byte
 	for {
+		if len(long) == 0 && !d.slowOnly && !d.plain(src, yield) {
+			return
+		}
+		// One line the fast path could not take: it has a control byte,
+		// is cut by the end of the buffer, or is the last one.
 		chunk, err := src.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if len(long) < MaxLine {
@@ -201,6 +211,76 @@ func (d *Reader) split(src *bufio.Reader, yield func([]byte) bool) {
 			return
 		}
 	}
+}
+
+// plain yields the lines already in src's buffer that need no cleaning:
+// one scan finds the first control byte of a line, and when that is its
+// newline the line has no CR, escape, backspace or NUL, so it is yielded
+// as it lies in the buffer. It stops at the first other line, leaving it
+// unread, and returns false when yield did.
+func (d *Reader) plain(src *bufio.Reader, yield func([]byte) bool) bool {
+	buf, _ := src.Peek(src.Buffered())
+	off := 0
+	for {
+		i := controlIndex(buf[off:])
+		if i < 0 || buf[off+i] != '\n' || i > MaxLine {
+			break
+		}
+		d.lines++
+		if !yield(buf[off : off+i]) {
+			return false
+		}
+		off += i + 1
+	}
+	_, _ = src.Discard(off)
+	return true
+}
+
+// controlIndex returns the index of the first byte below 0x20 in b, -1 if
+// none. It tests eight bytes at a time: in each 64-bit word, a byte c sets
+// its high bit in (x - 0x20…) &^ x only if c < 0x20 (a borrow can only
+// mark bytes above one that is), so the lowest mark is the first such byte.
+// Four words per round keep the loop from stalling on its branch.
+func controlIndex(b []byte) int {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	n := len(b)
+	for len(b) >= 32 {
+		w := b[:32]
+		x0 := binary.LittleEndian.Uint64(w[0:8])
+		x1 := binary.LittleEndian.Uint64(w[8:16])
+		x2 := binary.LittleEndian.Uint64(w[16:24])
+		x3 := binary.LittleEndian.Uint64(w[24:32])
+		m0 := (x0 - 0x20*ones) &^ x0
+		m1 := (x1 - 0x20*ones) &^ x1
+		m2 := (x2 - 0x20*ones) &^ x2
+		m3 := (x3 - 0x20*ones) &^ x3
+		if (m0|m1|m2|m3)&high != 0 {
+			at := n - len(b)
+			switch {
+			case m0&high != 0:
+				return at + bits.TrailingZeros64(m0&high)/8
+			case m1&high != 0:
+				return at + 8 + bits.TrailingZeros64(m1&high)/8
+			case m2&high != 0:
+				return at + 16 + bits.TrailingZeros64(m2&high)/8
+			}
+			return at + 24 + bits.TrailingZeros64(m3&high)/8
+		}
+		b = b[32:]
+	}
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b[:8])
+		if m := (x - 0x20*ones) &^ x & high; m != 0 {
+			return n - len(b) + bits.TrailingZeros64(m)/8
+		}
+		b = b[8:]
+	}
+	for i, c := range b {
+		if c < 0x20 {
+			return n - len(b) + i
+		}
+	}
+	return -1
 }
 
 // needsCleaning is the fast path check: most lines have no escape, carriage

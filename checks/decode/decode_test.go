@@ -3,7 +3,9 @@ package decode
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -180,6 +182,90 @@ func BenchmarkLines(b *testing.B) {
 	for b.Loop() {
 		d := New(bytes.NewReader(data))
 		for range d.Lines() {
+		}
+	}
+}
+
+// linesOf reads in through a Reader and returns everything it reports.
+func linesOf(in []byte, r io.Reader, slowOnly bool) string {
+	d := New(r)
+	d.slowOnly = slowOnly
+	var b strings.Builder
+	for l := range d.Lines() {
+		b.WriteString(strconv.Quote(string(l)))
+		b.WriteByte('\n')
+	}
+	crlf, escapes := d.Cleaned()
+	fmt.Fprintf(&b, "err=%v enc=%s count=%d crlf=%v escapes=%v\n", d.Err(), d.Encoding(), d.Count(), crlf, escapes)
+	return b.String()
+}
+
+// checkFastPath compares the fast path for plain lines with the general
+// one, reading in at once and in odd short reads that split every buffer
+// boundary differently.
+func checkFastPath(t *testing.T, in []byte) {
+	t.Helper()
+	want := linesOf(in, bytes.NewReader(in), true)
+	if got := linesOf(in, bytes.NewReader(in), false); got != want {
+		t.Fatalf("fast path differs (-want +got):\n%s", cmp.Diff(want, got))
+	}
+	if got := linesOf(in, iotestOneByte{bytes.NewReader(in)}, false); got != want {
+		t.Fatalf("fast path with short reads differs (-want +got):\n%s", cmp.Diff(want, got))
+	}
+}
+
+// The fast path must yield exactly what the general path does, whatever
+// mix of plain lines, control bytes, long lines and buffer boundaries.
+func TestFastPathAgrees(t *testing.T) {
+	plain := "15:24:52.090586 lo    In  ifindex 1 00:00:00:00:00:00 ethertype IPv4 (0x0800), length 149: 127.0.0.1.34586 > 127.0.0.1.80: Flags [P.], length 77: HTTP: GET / HTTP/1.1\n"
+	tests := map[string]string{
+		"plain":               strings.Repeat(plain, 5000),
+		"no final newline":    strings.Repeat(plain, 3) + "tail",
+		"blank lines":         "\n\na\n\n\nb\n\n",
+		"crlf mixed":          strings.Repeat(plain, 2000) + "x\r\n" + strings.Repeat(plain, 2000),
+		"escape then plain":   "\x1b[31mred\x1b[0m\n" + strings.Repeat(plain, 3000),
+		"tab":                 "a\tb\n" + plain + "\tindented\n",
+		"nul late":            strings.Repeat(plain, 3000) + "a\x00b\n",
+		"cr redraw":           "50%\r100%\n" + plain,
+		"backspace":           "ab\bc\n" + plain,
+		"long line":           strings.Repeat(plain, 1000) + strings.Repeat("y", MaxLine+10) + "\n" + strings.Repeat(plain, 1000),
+		"line of exactly max": strings.Repeat("z", MaxLine) + "\n" + plain,
+		"line over buffer":    strings.Repeat(plain, 10) + strings.Repeat("w", BufferSize+100) + "\n" + plain,
+		"high bytes":          strings.Repeat("привет ✓ 🐳 \xa0\xff\x80\n", 4000),
+		"del and c1":          "a\x7fb\n\xc2\x85c\n",
+		"only newlines":       strings.Repeat("\n", 70000),
+		"utf-16":              string(utf16Bytes(strings.Repeat(plain, 3000), false, true)),
+	}
+	for name, in := range tests {
+		t.Run(name, func(t *testing.T) { checkFastPath(t, []byte(in)) })
+	}
+}
+
+func FuzzFastPathAgrees(f *testing.F) {
+	f.Add([]byte("a\r\nb\x1b[31mc\x1b[0m\n"))
+	f.Add([]byte("15:24:52.090586 lo    In  IP 127.0.0.1.80 > 127.0.0.1.34586: Flags [P.], length 0\n\n\tx\n"))
+	f.Add(utf16Bytes("a\r\nb\n", true, false))
+	f.Fuzz(func(t *testing.T, in []byte) { checkFastPath(t, in) })
+}
+
+func TestControlIndex(t *testing.T) {
+	for n := 0; n <= 80; n++ {
+		for at := -1; at < n; at++ {
+			for _, c := range []byte{0, '\t', '\n', 0x1b, 0x1f} {
+				b := bytes.Repeat([]byte{'a'}, n)
+				for i := range b {
+					b[i] = byte(0x20 + i*37%0xe0) // every byte value from 0x20 up
+				}
+				if at >= 0 {
+					b[at] = c
+					if at+1 < n {
+						b[at+1] = 0 // a later control byte must not win
+					}
+				}
+				if got := controlIndex(b); got != at {
+					t.Fatalf("controlIndex(len %d, %#x at %d) = %d", n, c, at, got)
+				}
+			}
 		}
 	}
 }
