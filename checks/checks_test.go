@@ -362,3 +362,41 @@ func TestCrossCheckSkippedWithoutTheValue(t *testing.T) {
 		t.Errorf("step-5: %s %q", r.Status, r.Message)
 	}
 }
+
+// BenchmarkGradeTcpdumpText is the text path bench/run times in the
+// binary, without the process start: a large capture made of the seed's
+// packet lines, read from a file through decode, the tcpdump parser, its
+// facts and the nearest-line watcher, then graded.
+func BenchmarkGradeTcpdumpText(b *testing.B) {
+	seed, err := os.ReadFile("testdata/answers/seed/step-5.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var packets []byte
+	for _, l := range bytes.SplitAfter(seed, []byte("\n")) {
+		if len(l) > 3 && l[0] >= '0' && l[0] <= '9' && l[2] == ':' {
+			packets = append(packets, l...)
+		}
+	}
+	head := bytes.SplitAfterN(seed, []byte("\n"), 3)
+	body := append(head[0], head[1]...)
+	for len(body) < 50<<20 {
+		body = append(body, packets...)
+	}
+	file := filepath.Join(b.TempDir(), "step-5.txt")
+	if err := os.WriteFile(file, body, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	a := builtin(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := checks.Grade(context.Background(), a, []string{"step-5"}, checks.Options{File: file})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r := rep.Results[0]; r.Status != checks.Pass {
+			b.Fatalf("%s %q", r.Status, r.Message)
+		}
+	}
+}
