@@ -181,6 +181,13 @@ type Packet struct {
 	// Wrapped is true when the packet was joined from several lines
 	// (a terminal hard-wrap).
 	Wrapped bool
+	// Head names how the text parser read the packet's head, the part
+	// through "src > dst: ": packets of one Parser with the same non-zero
+	// Head have the same Interface, Direction, Src, Dst, SrcService and
+	// DstService bytes and the same Network, SrcPort and DstPort, so what
+	// a consumer derived from those for one of them holds for all. It is
+	// 0 when the head was read afresh (and always for capture files).
+	Head uint64
 }
 
 // HasPort reports whether either side of the packet uses port p.
@@ -270,17 +277,24 @@ type Parser struct {
 	// hits are the slots the last two packets matched: the two directions
 	// of one conversation alternate, so they are tried first.
 	hits [2]int
+	// heads numbers the shapes as they are filled, for Packet.Head; a
+	// slot refilled with another head gets a new number.
+	heads uint64
 }
 
 // shape is the parsed head of a packet line: key holds its bytes after
-// the time stamp, through "src > dst: ", and pk the fields read from them,
-// pointing into key. With -e the head holds the frame length, which
-// changes from packet to packet of one conversation: lenAt marks where its
-// digits start in key (0 when there are none), and matching skips them.
+// the time stamp, through "src > dst: ", and pk the packet every line with
+// this head starts from: the fields read from the head, pointing into key,
+// and Length -1. With -e the head holds the frame length, which changes
+// from packet to packet of one conversation: key[lenAt:lenEnd] are its
+// digits (lenAt is 0 when there are none), and matching skips them.
+// transport is what the rest of the line said when the shape was made.
 type shape struct {
-	key   []byte
-	lenAt int
-	pk    Packet
+	key       []byte
+	lenAt     int
+	lenEnd    int
+	pk        Packet
+	transport Transport
 }
 
 const maxShape = 256
@@ -296,12 +310,17 @@ func (sh *shape) match(body []byte) (int, bool) {
 		return len(key), len(body) >= len(key) && bytes.Equal(body[:len(key)], key)
 	}
 	a := sh.lenAt
-	if len(body) < a || !bytes.Equal(body[:a], key[:a]) {
+	if len(body) <= a {
 		return 0, false
 	}
-	bd, kd := digits(body, a), digits(key, a)
-	n := bd + len(key) - kd
-	if bd == a || len(body) < n || !bytes.Equal(body[bd:n], key[kd:]) {
+	bd := digits(body, a)
+	if bd == a {
+		return 0, false
+	}
+	// The addresses after the length tell the two directions of one
+	// conversation apart, so they are compared first.
+	n := bd + len(key) - sh.lenEnd
+	if len(body) < n || !bytes.Equal(body[bd:n], key[sh.lenEnd:]) || !bytes.Equal(body[:a], key[:a]) {
 		return 0, false
 	}
 	return n, true
@@ -328,16 +347,14 @@ func (p *Parser) parse(b []byte, pk *Packet) bool {
 			continue
 		}
 		p.hits[0], p.hits[1] = p.hits[1], i
-		*pk = Packet{Length: -1, Interface: sh.pk.Interface, Direction: sh.pk.Direction, Network: sh.pk.Network}
+		*pk = sh.pk
 		if ts > 0 {
 			pk.Time = b[:ts-1]
 		}
 		readTransport(body[n:], pk)
-		if pk.Transport != sh.pk.Transport {
+		if pk.Transport != sh.transport {
 			break // same addresses, another protocol: read it all
 		}
-		pk.Src, pk.Dst, pk.SrcPort, pk.DstPort = sh.pk.Src, sh.pk.Dst, sh.pk.SrcPort, sh.pk.DstPort
-		pk.SrcService, pk.DstService = sh.pk.SrcService, sh.pk.DstService
 		return true
 	}
 	ok, restAt := parsePacket(b, pk)
@@ -348,11 +365,14 @@ func (p *Parser) parse(b []byte, pk *Packet) bool {
 	p.hits[0], p.hits[1] = p.hits[1], p.next
 	p.next = (p.next + 1) % len(p.shapes)
 	sh.key = append(sh.key[:0], b[ts:restAt]...)
-	sh.lenAt = 0
+	sh.lenAt, sh.lenEnd = 0, 0
 	if i := bytes.Index(sh.key, []byte("), length ")); i >= 0 {
 		sh.lenAt = i + len("), length ")
+		sh.lenEnd = digits(sh.key, sh.lenAt)
 	}
-	sh.pk = Packet{Network: pk.Network, Transport: pk.Transport, SrcPort: pk.SrcPort, DstPort: pk.DstPort}
+	p.heads++
+	sh.transport = pk.Transport
+	sh.pk = Packet{Network: pk.Network, SrcPort: pk.SrcPort, DstPort: pk.DstPort, Length: -1, Head: p.heads}
 	var okAll bool
 	sh.pk.Interface, okAll = rebase(sh.key, b, ts, pk.Interface, true)
 	sh.pk.Direction, okAll = rebase(sh.key, b, ts, pk.Direction, okAll)
@@ -713,6 +733,22 @@ func isHex(c byte) bool {
 // default and -ttt "15:24:52.090511", -tttt "2024-02-14 15:24:52.090511"
 // and -tt "1707924292.090511".
 func timestamp(b []byte) int {
+	if defaultTimestamp(b) {
+		return len("15:24:52.090511 ")
+	}
+	return anyTimestamp(b)
+}
+
+// defaultTimestamp recognises the default "15:24:52.090511 " that starts
+// nearly every line of a large capture, at fixed offsets.
+func defaultTimestamp(b []byte) bool {
+	return len(b) > 15 && b[2] == ':' && b[5] == ':' && b[8] == '.' && b[15] == ' ' &&
+		isDigit(b[0]) && isDigit(b[1]) && isDigit(b[3]) && isDigit(b[4]) && isDigit(b[6]) && isDigit(b[7]) &&
+		isDigit(b[9]) && isDigit(b[10]) && isDigit(b[11]) && isDigit(b[12]) && isDigit(b[13]) && isDigit(b[14])
+}
+
+// anyTimestamp is timestamp for every form.
+func anyTimestamp(b []byte) int {
 	i := digits(b, 0)
 	switch {
 	case i == 2:
@@ -746,6 +782,8 @@ func clock(b []byte, i int) int {
 	}
 	return i
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // digits returns the index of the first non-digit at or after i.
 func digits(b []byte, i int) int {
@@ -889,7 +927,7 @@ func readTransport(rest []byte, pk *Packet) {
 	case bytes.HasPrefix(rest, []byte("Flags [")):
 		pk.Transport = TransTCP
 		rest = rest[len("Flags ["):]
-		end := bytes.IndexByte(rest, ']')
+		end := flagsEnd(rest)
 		if end < 0 {
 			return
 		}
@@ -897,14 +935,18 @@ func readTransport(rest []byte, pk *Packet) {
 		rest = rest[end+1:]
 		// Skip "options […]" so that the search for "length " below
 		// starts next to it.
-		if k := bytes.Index(rest[:min(len(rest), 64)], []byte("options [")); k >= 0 {
+		if k := optionsAt(rest[:min(len(rest), 64)]); k >= 0 {
 			if e := bytes.IndexByte(rest[k:], ']'); e >= 0 {
 				rest = rest[k+e+1:]
 			}
 		}
-		i := bytes.Index(rest, []byte("length "))
-		if i < 0 {
-			return
+		// After the options, ", length N" usually follows at once; the
+		// first "length " cannot start at 0 or 1 of ", length ".
+		i := 2
+		if len(rest) < 9 || string(rest[:9]) != ", length " {
+			if i = bytes.Index(rest, []byte("length ")); i < 0 {
+				return
+			}
 		}
 		rest = rest[i+len("length "):]
 		n, k := number(rest)
@@ -930,6 +972,40 @@ func readTransport(rest []byte, pk *Packet) {
 		pk.Length, _ = number(rest[4:])
 	case bytes.HasPrefix(rest, []byte("ICMP")):
 		pk.Transport = TransICMP
+	}
+}
+
+// flagsEnd is bytes.IndexByte(b, ']') for the few bytes of TCP flags,
+// without the call.
+func flagsEnd(b []byte) int {
+	for i := 0; i < len(b) && i < 8; i++ {
+		if b[i] == ']' {
+			return i
+		}
+	}
+	if len(b) <= 8 {
+		return -1
+	}
+	if i := bytes.IndexByte(b[8:], ']'); i >= 0 {
+		return i + 8
+	}
+	return -1
+}
+
+// optionsAt is bytes.Index(b, []byte("options [")), found through the
+// '[' bytes: the first '[' that "options " precedes starts the first
+// occurrence, and a line has few '['.
+func optionsAt(b []byte) int {
+	for off := 0; ; {
+		j := bytes.IndexByte(b[off:], '[')
+		if j < 0 {
+			return -1
+		}
+		j += off
+		if j >= 8 && string(b[j-8:j]) == "options " {
+			return j - 8
+		}
+		off = j + 1
 	}
 }
 

@@ -534,3 +534,137 @@ func TestShapeCacheAgrees(t *testing.T) {
 		t.Error("the shape cache never filled")
 	}
 }
+
+// readTransportGeneral is readTransport's TCP branch as it reads without
+// its shortcuts (bytes.Index for "options [" and "length "): the fast
+// paths must agree with it on every input.
+func readTransportGeneral(rest []byte, pk *Packet) {
+	if !bytes.HasPrefix(rest, []byte("Flags [")) {
+		readTransport(rest, pk)
+		return
+	}
+	pk.Transport = TransTCP
+	rest = rest[len("Flags ["):]
+	end := bytes.IndexByte(rest, ']')
+	if end < 0 {
+		return
+	}
+	pk.Flags = rest[:end]
+	rest = rest[end+1:]
+	if k := bytes.Index(rest[:min(len(rest), 64)], []byte("options [")); k >= 0 {
+		if e := bytes.IndexByte(rest[k:], ']'); e >= 0 {
+			rest = rest[k+e+1:]
+		}
+	}
+	i := bytes.Index(rest, []byte("length "))
+	if i < 0 {
+		return
+	}
+	rest = rest[i+len("length "):]
+	n, k := number(rest)
+	if k == 0 {
+		return
+	}
+	pk.Length = n
+	rest = rest[k:]
+	if len(rest) < 6 || rest[0] != ':' || rest[1] != ' ' {
+		return
+	}
+	readHTTP(rest[2:], pk)
+}
+
+// checkFastPaths compares the shortcuts of the per-line path with the
+// general reading, on a line and on what follows each ": " in it.
+func checkFastPaths(t *testing.T, line []byte) {
+	t.Helper()
+	if got, want := timestamp(line), anyTimestamp(line); got != want {
+		t.Fatalf("timestamp(%q) = %d, general reading %d", line, got, want)
+	}
+	for off := 0; off <= len(line); off++ {
+		rest := line[off:]
+		if got, want := optionsAt(rest), bytes.Index(rest, []byte("options [")); got != want {
+			t.Fatalf("optionsAt(%q) = %d, want %d", rest, got, want)
+		}
+		if got, want := flagsEnd(rest), bytes.IndexByte(rest, ']'); got != want {
+			t.Fatalf("flagsEnd(%q) = %d, want %d", rest, got, want)
+		}
+		got, want := Packet{Length: -1}, Packet{Length: -1}
+		readTransport(rest, &got)
+		readTransportGeneral(rest, &want)
+		if g, w := describePacket(&got), describePacket(&want); g != w {
+			t.Fatalf("readTransport(%q):\n got %s\nwant %s", rest, g, w)
+		}
+	}
+}
+
+func TestFastPathsAgree(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l := range lines(data) {
+			checkFastPaths(t, l)
+		}
+	}
+	for _, l := range []string{
+		"15:24:52.090511 ", "15:24:52.09051 IP", "15:24:52.0905111 IP", "1a:24:52.090511 IP", "15:24:52.090511\tIP",
+		"Flags [S], options [mss 1], options [x], length 5: HTTP", "Flags [.], length 0length 3", "Flags [P.], , length : HTTP",
+		"Flags [.], seq 1, [x] options [a] length 7", "Flags [S.] options [" + strings.Repeat("x", 70) + "], length 1",
+	} {
+		checkFastPaths(t, []byte(l))
+	}
+}
+
+func FuzzFastPathsAgree(f *testing.F) {
+	f.Add([]byte("15:24:52.090588 lo    In  ifindex 1 00:00:00:00:00:00 ethertype IPv4 (0x0800), length 72: 127.0.0.1.80 > 127.0.0.1.34586: Flags [.], ack 78, win 511, options [nop,nop,TS val 4115671916 ecr 4115671916], length 0"))
+	f.Add([]byte("Flags [P.], seq 1:78, ack 1, win 512, length 77: HTTP: GET / HTTP/1.1"))
+	f.Fuzz(func(t *testing.T, line []byte) { checkFastPaths(t, line) })
+}
+
+// Packets with the same non-zero Head must carry the same head fields,
+// even when the cache's slots are recycled by many conversations.
+func TestHeadNamesOneHead(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	var inputs [][]byte
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, data)
+	}
+	// More conversations than the cache has slots, revisited.
+	var many bytes.Buffer
+	for round := 0; round < 3; round++ {
+		for port := 40000; port < 40000+3*len(Parser{}.shapes); port++ {
+			for range 2 { // the second line of each direction hits the cache
+				fmt.Fprintf(&many, "15:24:52.090511 IP 10.0.0.1.%d > 10.0.0.2.80: Flags [.], ack 1, win 512, length 0\n", port)
+			}
+			for range 2 {
+				fmt.Fprintf(&many, "15:24:52.090512 IP 10.0.0.2.80 > 10.0.0.1.%d: Flags [.], ack 1, win 512, length 0\n", port)
+			}
+		}
+	}
+	inputs = append(inputs, many.Bytes())
+	heads := 0
+	for _, data := range inputs {
+		seen := map[uint64]string{}
+		for r := range Parse(lines(data)) {
+			if r.Kind != KindPacket || r.Packet.Head == 0 {
+				continue
+			}
+			p := &r.Packet
+			head := fmt.Sprintf("%q %q %s %q %q %d %d %q %q", p.Interface, p.Direction, p.Network, p.Src, p.Dst, p.SrcPort, p.DstPort, p.SrcService, p.DstService)
+			if prev, ok := seen[p.Head]; ok && prev != head {
+				t.Fatalf("Head %d names two heads:\n%s\n%s", p.Head, prev, head)
+			}
+			seen[p.Head] = head
+			heads++
+		}
+	}
+	if heads == 0 {
+		t.Error("no packet had a Head")
+	}
+}
