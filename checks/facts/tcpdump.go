@@ -56,12 +56,31 @@ type tcpdumpFacts struct {
 	num      [20]byte
 	portText []byte // t.lastPort formatted
 	lastPort int
-	// addrs are the last two addresses added: a conversation repeats
-	// them in turn, and counting a value already kept needs no lookup.
-	addrs                              [2][]byte
+	// A conversation repeats its interface, addresses and SYN flags in
+	// turn: the last two of each are remembered.
+	ifaces, addrs, flags recent
+	// heads are the last two Packet.Heads whose interface and addresses
+	// were offered, and headAddrs how many addresses each had: a packet
+	// with one of those heads only counts them again.
+	heads                              [2]uint64
+	headAddrs                          [2]int
 	packet, port80, syn, data, request *Counter
 	response, segment, otherPort, port *Counter
 	address, nonce, wrapped            *Counter
+}
+
+// recent remembers the last two values offered to a counter. Offering one
+// of them again only counts it (Counter.AddBytes finds it kept, or the
+// counter full, or it is empty), so a compare replaces a map lookup.
+type recent struct{ v [2][]byte }
+
+func (r *recent) add(c *Counter, v []byte) {
+	if bytes.Equal(v, r.v[0]) || bytes.Equal(v, r.v[1]) {
+		c.Inc()
+		return
+	}
+	c.AddBytes(v)
+	r.v[0], r.v[1] = r.v[1], append(r.v[0][:0], v...)
 }
 
 func newTcpdumpFacts(s *Set) *tcpdumpFacts {
@@ -74,23 +93,35 @@ func newTcpdumpFacts(s *Set) *tcpdumpFacts {
 }
 
 func (t *tcpdumpFacts) add(p *tcpdump.Packet) {
-	t.packet.AddBytes(p.Interface)
-	t.addAddress(p.Src)
-	t.addAddress(p.Dst)
+	switch h := p.Head; {
+	case h != 0 && h == t.heads[1]:
+		t.recount(t.headAddrs[1])
+	case h != 0 && h == t.heads[0]:
+		t.recount(t.headAddrs[0])
+	default:
+		t.ifaces.add(t.packet, p.Interface)
+		n := t.addAddress(p.Src) + t.addAddress(p.Dst)
+		if h != 0 {
+			t.heads[0], t.heads[1] = t.heads[1], h
+			t.headAddrs[0], t.headAddrs[1] = t.headAddrs[1], n
+		}
+	}
 	server := p.ServerPort()
 	if server > 0 {
 		if server != t.lastPort {
 			t.portText = strconv.AppendInt(t.portText[:0], int64(server), 10)
 			t.lastPort = server
+			t.port.AddBytes(t.portText)
+		} else {
+			t.port.Inc() // offered when lastPort was set
 		}
-		t.port.AddBytes(t.portText)
 	}
 	port80 := p.HasPort(80)
 	if port80 {
 		t.port80.Inc()
 		if p.Transport == tcpdump.TransTCP {
 			if bytes.IndexByte(p.Flags, 'S') >= 0 {
-				t.syn.AddBytes(p.Flags)
+				t.flags.add(t.syn, p.Flags)
 			}
 			if p.Length > 0 {
 				t.data.Inc()
@@ -122,15 +153,22 @@ func (t *tcpdumpFacts) add(p *tcpdump.Packet) {
 	}
 }
 
-func (t *tcpdumpFacts) addAddress(a []byte) {
-	switch {
-	case len(a) == 0:
-	case bytes.Equal(a, t.addrs[0]) || bytes.Equal(a, t.addrs[1]):
-		t.address.Inc() // already offered: AddBytes would only count it
-	default:
-		t.address.AddBytes(a)
-		t.addrs[0], t.addrs[1] = t.addrs[1], append(t.addrs[0][:0], a...)
+// recount counts a packet whose head (interface and n addresses) was
+// offered before: AddBytes would only count them.
+func (t *tcpdumpFacts) recount(n int) {
+	t.packet.Inc()
+	for range n {
+		t.address.Inc()
 	}
+}
+
+// addAddress counts a non-empty address and returns how many it counted.
+func (t *tcpdumpFacts) addAddress(a []byte) int {
+	if len(a) == 0 {
+		return 0
+	}
+	t.addrs.add(t.address, a)
+	return 1
 }
 
 // nonce returns the value of the lab= query parameter of a request line.

@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/k8s-debug-lab/lab/checks/decode"
+	"github.com/k8s-debug-lab/lab/checks/parse/tcpdump"
 )
 
 const tcpdumpTestdata = "../parse/tcpdump/testdata"
@@ -222,6 +224,76 @@ func TestTcpdumpCaptureFacts(t *testing.T) {
 				t.Errorf("facts (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// recent may only stand in for AddBytes: the same values, counts and
+// overflow, whatever the mix of repeats, empty and over-long values.
+func TestRecentAgreesWithAddBytes(t *testing.T) {
+	long := strings.Repeat("x", MaxValueLen)
+	var values []string
+	for i := range 3 * MaxValues {
+		values = append(values, fmt.Sprint("v", i%(MaxValues+7)), fmt.Sprint("v", i%3), "", long+"a", long+"b")
+		if i%5 == 0 {
+			values = append(values, values[len(values)-1], fmt.Sprint("v", i))
+		}
+	}
+	var r recent
+	got, want := NewSet(), NewSet()
+	for _, v := range values {
+		r.add(got.Counter("f"), []byte(v))
+		want.AddBytes("f", []byte(v))
+	}
+	if diff := cmp.Diff(want.All(), got.All()); diff != "" {
+		t.Errorf("facts (-AddBytes +recent):\n%s", diff)
+	}
+}
+
+// Reusing what a packet's Head was counted with must count what reading
+// every head afresh does, also when the parser's cache slots are recycled.
+func TestTcpdumpHeadsAgree(t *testing.T) {
+	var text bytes.Buffer
+	files, _ := filepath.Glob(filepath.Join(tcpdumpTestdata, "*.txt"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text.Write(data)
+	}
+	for round := range 3 {
+		for port := 40000; port < 40020; port++ {
+			for i := range 3 {
+				fmt.Fprintf(&text, "15:24:52.090511 eth%d  In  IP 10.0.%d.1.%d > 10.0.0.2.80: Flags [S], seq 1, win 512, length 0\n", i, round, port)
+				fmt.Fprintf(&text, "15:24:52.090512 eth%d  Out IP 10.0.0.2.80 > 10.0.%d.1.%d: Flags [S.], seq 1, ack 2, win 512, length 0\n", i, round, port)
+			}
+		}
+	}
+	cached, fresh := newTcpdumpFacts(NewSet()), newTcpdumpFacts(NewSet())
+	heads := 0
+	for r := range tcpdump.Parse(decode.String(text.String())) {
+		if r.Kind != tcpdump.KindPacket {
+			continue
+		}
+		cached.add(&r.Packet)
+		if r.Packet.Head != 0 {
+			heads++
+		}
+		p := r.Packet
+		p.Head = 0
+		fresh.add(&p)
+	}
+	if heads == 0 {
+		t.Fatal("no packet had a Head")
+	}
+	if diff := cmp.Diff(fresh.packet.f, cached.packet.f); diff != "" {
+		t.Errorf("packet (-fresh +cached):\n%s", diff)
+	}
+	if diff := cmp.Diff(fresh.address.f, cached.address.f); diff != "" {
+		t.Errorf("address (-fresh +cached):\n%s", diff)
+	}
+	if diff := cmp.Diff(fresh.syn.f, cached.syn.f); diff != "" {
+		t.Errorf("tcp.syn (-fresh +cached):\n%s", diff)
 	}
 }
 
