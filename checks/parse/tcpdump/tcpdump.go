@@ -346,7 +346,7 @@ func (p *Parser) parse(b []byte, pk *Packet) bool {
 		if !ok {
 			continue
 		}
-		p.hits[0], p.hits[1] = p.hits[1], i
+		p.hit(i)
 		*pk = sh.pk
 		if ts > 0 {
 			pk.Time = b[:ts-1]
@@ -362,7 +362,7 @@ func (p *Parser) parse(b []byte, pk *Packet) bool {
 		return ok
 	}
 	sh := &p.shapes[p.next]
-	p.hits[0], p.hits[1] = p.hits[1], p.next
+	p.hit(p.next)
 	p.next = (p.next + 1) % len(p.shapes)
 	sh.key = append(sh.key[:0], b[ts:restAt]...)
 	sh.lenAt, sh.lenEnd = 0, 0
@@ -384,6 +384,15 @@ func (p *Parser) parse(b []byte, pk *Packet) bool {
 		sh.key = sh.key[:0]
 	}
 	return ok
+}
+
+// hit records that slot i served the last packet. The two slots kept are
+// distinct: a run of packets in one direction must not push the other
+// direction out.
+func (p *Parser) hit(i int) {
+	if i != p.hits[1] {
+		p.hits[0], p.hits[1] = p.hits[1], i
+	}
 }
 
 // rebase points field, a slice of b, at the same bytes in key (a copy of
