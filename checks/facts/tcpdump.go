@@ -59,14 +59,19 @@ type tcpdumpFacts struct {
 	// A conversation repeats its interface, addresses and SYN flags in
 	// turn: the last two of each are remembered.
 	ifaces, addrs, flags recent
-	// heads are the last two Packet.Heads whose interface and addresses
-	// were offered, and headAddrs how many addresses each had: a packet
-	// with one of those heads only counts them again.
-	heads                              [2]uint64
-	headAddrs                          [2]int
+	// heads are Packet.Heads whose interface and addresses were offered,
+	// with how many addresses each had: a packet with one of those heads
+	// only counts them again. The parser numbers heads in order and keeps
+	// eight, so slot Head%8 keeps each of its current ones.
+	heads                              [8]seenHead
 	packet, port80, syn, data, request *Counter
 	response, segment, otherPort, port *Counter
 	address, nonce, wrapped            *Counter
+}
+
+type seenHead struct {
+	head  uint64
+	addrs int
 }
 
 // recent remembers the last two values offered to a counter. Offering one
@@ -93,17 +98,16 @@ func newTcpdumpFacts(s *Set) *tcpdumpFacts {
 }
 
 func (t *tcpdumpFacts) add(p *tcpdump.Packet) {
-	switch h := p.Head; {
-	case h != 0 && h == t.heads[1]:
-		t.recount(t.headAddrs[1])
-	case h != 0 && h == t.heads[0]:
-		t.recount(t.headAddrs[0])
-	default:
+	if seen := &t.heads[p.Head%uint64(len(t.heads))]; p.Head != 0 && seen.head == p.Head {
+		t.packet.Inc()
+		for range seen.addrs {
+			t.address.Inc()
+		}
+	} else {
 		t.ifaces.add(t.packet, p.Interface)
 		n := t.addAddress(p.Src) + t.addAddress(p.Dst)
-		if h != 0 {
-			t.heads[0], t.heads[1] = t.heads[1], h
-			t.headAddrs[0], t.headAddrs[1] = t.headAddrs[1], n
+		if p.Head != 0 {
+			*seen = seenHead{p.Head, n}
 		}
 	}
 	server := p.ServerPort()
@@ -120,7 +124,7 @@ func (t *tcpdumpFacts) add(p *tcpdump.Packet) {
 	if port80 {
 		t.port80.Inc()
 		if p.Transport == tcpdump.TransTCP {
-			if bytes.IndexByte(p.Flags, 'S') >= 0 {
+			if hasSYN(p.Flags) {
 				t.flags.add(t.syn, p.Flags)
 			}
 			if p.Length > 0 {
@@ -153,13 +157,15 @@ func (t *tcpdumpFacts) add(p *tcpdump.Packet) {
 	}
 }
 
-// recount counts a packet whose head (interface and n addresses) was
-// offered before: AddBytes would only count them.
-func (t *tcpdumpFacts) recount(n int) {
-	t.packet.Inc()
-	for range n {
-		t.address.Inc()
+// hasSYN is bytes.IndexByte(flags, 'S') >= 0 without the call, for the
+// one or two bytes of TCP flags.
+func hasSYN(flags []byte) bool {
+	for _, c := range flags {
+		if c == 'S' {
+			return true
+		}
 	}
+	return false
 }
 
 // addAddress counts a non-empty address and returns how many it counted.
