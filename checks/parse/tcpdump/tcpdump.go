@@ -18,6 +18,7 @@ package tcpdump
 
 import (
 	"bytes"
+	"encoding/binary"
 	"iter"
 )
 
@@ -749,11 +750,25 @@ func timestamp(b []byte) int {
 }
 
 // defaultTimestamp recognises the default "15:24:52.090511 " that starts
-// nearly every line of a large capture, at fixed offsets.
+// nearly every line of a large capture, eight bytes at a time: XOR with
+// "00:00:00" and ".000000 " turns the expected punctuation into 0 and
+// digits into 0-9, and a byte is 0-9 exactly when neither it nor it plus
+// 0x76 has its high bit set (a carry out of a byte needs a byte that fails).
 func defaultTimestamp(b []byte) bool {
-	return len(b) > 15 && b[2] == ':' && b[5] == ':' && b[8] == '.' && b[15] == ' ' &&
-		isDigit(b[0]) && isDigit(b[1]) && isDigit(b[3]) && isDigit(b[4]) && isDigit(b[6]) && isDigit(b[7]) &&
-		isDigit(b[9]) && isDigit(b[10]) && isDigit(b[11]) && isDigit(b[12]) && isDigit(b[13]) && isDigit(b[14])
+	if len(b) < 16 {
+		return false
+	}
+	const (
+		clock    = 0x30303a30303a3030 // "00:00:00", little-endian
+		fraction = 0x203030303030302e // ".000000 "
+		punct0   = 0x0000ff0000ff0000 // the colons
+		punct1   = 0xff000000000000ff // the dot and the blank
+		high     = 0x8080808080808080
+		toHigh   = 0x7676767676767676
+	)
+	x := binary.LittleEndian.Uint64(b[0:8]) ^ clock
+	y := binary.LittleEndian.Uint64(b[8:16]) ^ fraction
+	return (x|(x+toHigh)|y|(y+toHigh))&high == 0 && x&punct0 == 0 && y&punct1 == 0
 }
 
 // anyTimestamp is timestamp for every form.
@@ -933,7 +948,7 @@ func parsePacket(b []byte, pk *Packet) (ok bool, restAt int) {
 // readTransport reads what follows "src > dst: ".
 func readTransport(rest []byte, pk *Packet) {
 	switch {
-	case bytes.HasPrefix(rest, []byte("Flags [")):
+	case len(rest) >= len("Flags [") && string(rest[:len("Flags [")]) == "Flags [":
 		pk.Transport = TransTCP
 		rest = rest[len("Flags ["):]
 		end := flagsEnd(rest)

@@ -653,6 +653,31 @@ func TestFastPathsAgree(t *testing.T) {
 	}
 }
 
+// defaultTimestamp reads eight bytes at a time; here it is checked byte
+// by byte against its definition, for every value at every position.
+func TestDefaultTimestamp(t *testing.T) {
+	byteWise := func(b []byte) bool {
+		return len(b) > 15 && b[2] == ':' && b[5] == ':' && b[8] == '.' && b[15] == ' ' &&
+			isDigit(b[0]) && isDigit(b[1]) && isDigit(b[3]) && isDigit(b[4]) && isDigit(b[6]) && isDigit(b[7]) &&
+			isDigit(b[9]) && isDigit(b[10]) && isDigit(b[11]) && isDigit(b[12]) && isDigit(b[13]) && isDigit(b[14])
+	}
+	valid := []byte("15:24:52.090511 IP")
+	for at := range 16 {
+		for c := range 256 {
+			b := append([]byte(nil), valid...)
+			b[at] = byte(c)
+			if got, want := defaultTimestamp(b), byteWise(b); got != want {
+				t.Fatalf("defaultTimestamp(%q) = %v, want %v", b, got, want)
+			}
+		}
+	}
+	for n := range len(valid) {
+		if got, want := defaultTimestamp(valid[:n]), byteWise(valid[:n]); got != want {
+			t.Fatalf("defaultTimestamp(%q) = %v, want %v", valid[:n], got, want)
+		}
+	}
+}
+
 func FuzzFastPathsAgree(f *testing.F) {
 	f.Add([]byte("15:24:52.090588 lo    In  ifindex 1 00:00:00:00:00:00 ethertype IPv4 (0x0800), length 72: 127.0.0.1.80 > 127.0.0.1.34586: Flags [.], ack 78, win 511, options [nop,nop,TS val 4115671916 ecr 4115671916], length 0"))
 	f.Add([]byte("Flags [P.], seq 1:78, ack 1, win 512, length 77: HTTP: GET / HTTP/1.1"))
