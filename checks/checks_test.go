@@ -254,6 +254,32 @@ func TestLargeAnswerStreams(t *testing.T) {
 	}
 }
 
+// A large answer is decoded ahead of the parser on a goroutine of its
+// own: what it finds late in the file still decides the verdict.
+func TestLargeAnswerReadAhead(t *testing.T) {
+	seed, _ := os.ReadFile("testdata/answers/seed/step-5.txt")
+	body := bytes.Repeat(seed, 1000) // ~7 MB, above the read-ahead size
+	tests := []struct {
+		name   string
+		tail   string
+		status checks.Status
+		msg    string
+	}{
+		{"passes", "", checks.Pass, ""},
+		{"binary at the end", "\x00\x01\x02\n", checks.Error, "binary data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "step-5.txt", append(append([]byte(nil), body...), tt.tail...))
+			r := grade(t, dir, "step-5").Results[0]
+			if r.Status != tt.status || !strings.Contains(r.Message, tt.msg) {
+				t.Fatalf("got %s %q, want %s %q", r.Status, r.Message, tt.status, tt.msg)
+			}
+		})
+	}
+}
+
 func TestVerdictsOnParserSamples(t *testing.T) {
 	a := builtin(t)
 	for _, tt := range verdictsOnSamples {

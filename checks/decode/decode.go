@@ -18,6 +18,7 @@ import (
 	"iter"
 	"math/bits"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -152,6 +153,140 @@ func (d *Reader) Lines() iter.Seq[[]byte] {
 		}
 		d.split(src, yield)
 	}
+}
+
+// aheadBatches is how many batches of lines LinesAhead has in flight:
+// one being yielded, and the reading goroutine filling up to two more.
+const aheadBatches = 3
+
+// batch is a run of lines copied one after the other into data; ends[i]
+// is where line i ends. crlfAt and escAt are the index of the line at
+// which the reading goroutine first cleaned a CRLF or an escape (-1 when
+// not in this batch), so that the loop reports them at the same line as
+// Lines does.
+type batch struct {
+	data          []byte
+	ends          []int32
+	crlfAt, escAt int
+}
+
+var batches = sync.Pool{New: func() any {
+	return &batch{data: make([]byte, 0, BufferSize), ends: make([]int32, 0, BufferSize/64)}
+}}
+
+// LinesAhead yields what Lines yields, but reads and splits the input on
+// a goroutine of its own, up to two batches of BufferSize ahead, so that
+// on a large input the reading and decoding overlap with whatever the loop
+// does with each line. Each line is copied once more on that goroutine;
+// for a small input Lines is cheaper. Encoding is known from the first
+// line on; Count, Cleaned and Err are as Lines leaves them once the loop
+// has ended, also after a break (read-ahead lines are not counted, and a
+// later error is not reported). The goroutine has stopped, and no longer
+// touches the input, when the loop ends.
+func (d *Reader) LinesAhead() iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		prod := &Reader{br: d.br, slowOnly: d.slowOnly}
+		full := make(chan *batch, aheadBatches-1)
+		free := make(chan *batch, aheadBatches)
+		for range aheadBatches {
+			free <- batches.Get().(*batch)
+		}
+		done := make(chan struct{})
+		go prod.fill(full, free, done)
+		broke := false
+	consume:
+		for b := range full {
+			d.enc = prod.enc // set before the first line was read
+			start := int32(0)
+			for i, end := range b.ends {
+				if i == b.crlfAt {
+					d.crlf = true
+				}
+				if i == b.escAt {
+					d.escapes = true
+				}
+				d.lines++
+				if !yield(b.data[start:end]) {
+					broke = true
+					free <- b
+					break consume
+				}
+				start = end
+			}
+			free <- b
+		}
+		close(done)
+		for b := range full { // until the goroutine closed it: it has stopped
+			free <- b
+		}
+		d.enc = prod.enc
+		if !broke {
+			d.err = prod.err
+		}
+		for range aheadBatches {
+			batches.Put(<-free)
+		}
+	}
+}
+
+// fill runs Lines for LinesAhead, copying the lines into batches taken
+// from free and sent on full, which it closes when it stops: at the end
+// of the input, or once done is closed.
+func (d *Reader) fill(full, free chan *batch, done chan struct{}) {
+	defer close(full)
+	take := func() *batch {
+		select {
+		case <-done:
+			return nil
+		default:
+		}
+		select {
+		case b := <-free:
+			b.data, b.ends, b.crlfAt, b.escAt = b.data[:0], b.ends[:0], -1, -1
+			return b
+		case <-done:
+			return nil
+		}
+	}
+	send := func(b *batch) bool {
+		select { // a select picks at random among ready cases: done first
+		case <-done:
+			free <- b
+			return false
+		default:
+		}
+		select {
+		case full <- b:
+			return true
+		case <-done:
+			free <- b
+			return false
+		}
+	}
+	b := take()
+	if b == nil {
+		return
+	}
+	var crlf, escapes bool
+	for line := range d.Lines() {
+		if len(b.data)+len(line) > cap(b.data) && len(b.ends) > 0 {
+			if !send(b) {
+				return
+			}
+			if b = take(); b == nil {
+				return
+			}
+		}
+		if d.crlf && !crlf {
+			crlf, b.crlfAt = true, len(b.ends)
+		}
+		if d.escapes && !escapes {
+			escapes, b.escAt = true, len(b.ends)
+		}
+		b.data = append(b.data, line...)
+		b.ends = append(b.ends, int32(len(b.data)))
+	}
+	send(b)
 }
 
 func (d *Reader) split(src *bufio.Reader, yield func([]byte) bool) {

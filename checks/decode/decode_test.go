@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"unicode/utf16"
 
@@ -186,12 +187,33 @@ func BenchmarkLines(b *testing.B) {
 	}
 }
 
-// linesOf reads in through a Reader and returns everything it reports.
-func linesOf(in []byte, r io.Reader, slowOnly bool) string {
+// How a test reads: Lines with or without its fast path, or LinesAhead.
+type readMode int
+
+const (
+	readFast readMode = iota
+	readSlow
+	readAhead
+)
+
+// linesOf reads r in mode, breaking after stop lines (never when stop is
+// negative), and returns everything the Reader reports.
+func linesOf(r io.Reader, mode readMode, stop int) string {
 	d := New(r)
-	d.slowOnly = slowOnly
+	seq := d.Lines()
+	switch mode {
+	case readSlow:
+		d.slowOnly = true
+	case readAhead:
+		seq = d.LinesAhead()
+	}
 	var b strings.Builder
-	for l := range d.Lines() {
+	n := 0
+	for l := range seq {
+		if n == stop {
+			break
+		}
+		n++
 		b.WriteString(strconv.Quote(string(l)))
 		b.WriteByte('\n')
 	}
@@ -200,17 +222,19 @@ func linesOf(in []byte, r io.Reader, slowOnly bool) string {
 	return b.String()
 }
 
-// checkFastPath compares the fast path for plain lines with the general
-// one, reading in at once and in odd short reads that split every buffer
-// boundary differently.
+// checkFastPath compares the fast path for plain lines, and LinesAhead,
+// with the general path, reading in at once and in odd short reads that
+// split every buffer boundary differently.
 func checkFastPath(t *testing.T, in []byte) {
 	t.Helper()
-	want := linesOf(in, bytes.NewReader(in), true)
-	if got := linesOf(in, bytes.NewReader(in), false); got != want {
-		t.Fatalf("fast path differs (-want +got):\n%s", cmp.Diff(want, got))
-	}
-	if got := linesOf(in, iotestOneByte{bytes.NewReader(in)}, false); got != want {
-		t.Fatalf("fast path with short reads differs (-want +got):\n%s", cmp.Diff(want, got))
+	want := linesOf(bytes.NewReader(in), readSlow, -1)
+	for _, mode := range []readMode{readFast, readAhead} {
+		if got := linesOf(bytes.NewReader(in), mode, -1); got != want {
+			t.Fatalf("mode %d differs (-want +got):\n%s", mode, cmp.Diff(want, got))
+		}
+		if got := linesOf(iotestOneByte{bytes.NewReader(in)}, mode, -1); got != want {
+			t.Fatalf("mode %d with short reads differs (-want +got):\n%s", mode, cmp.Diff(want, got))
+		}
 	}
 }
 
@@ -239,6 +263,40 @@ func TestFastPathAgrees(t *testing.T) {
 	for name, in := range tests {
 		t.Run(name, func(t *testing.T) { checkFastPath(t, []byte(in)) })
 	}
+}
+
+// A loop that breaks out of LinesAhead sees what it would have seen from
+// Lines: the count of lines it took, what was cleaned in them, no error
+// from beyond them; and the reading goroutine has stopped.
+func TestLinesAheadBreak(t *testing.T) {
+	plain := strings.Repeat("15:24:52.090586 IP 127.0.0.1.34586 > 127.0.0.1.80: Flags [P.], length 77: HTTP: GET / HTTP/1.1\n", 4000)
+	in := plain + "crlf\r\n" + plain + "\x1b[1mbold\x1b[0m\n" + plain + "nul\x00\n" + plain
+	total := 3*4000 + 2
+	for _, stop := range []int{0, 1, 2, 3999, 4000, 4001, 8001, 8002, total - 1, total, total + 1} {
+		want := linesOf(strings.NewReader(in), readFast, stop)
+		r := &closingReader{r: iotestOneByte{strings.NewReader(in)}}
+		got := linesOf(r, readAhead, stop)
+		r.closed.Store(true) // what the caller does next: close the file
+		if got != want {
+			t.Fatalf("break after %d lines (-want +got):\n%s", stop, cmp.Diff(want, got))
+		}
+		if r.late.Load() {
+			t.Fatalf("break after %d lines: the input was read after the loop ended", stop)
+		}
+	}
+}
+
+// closingReader notes a Read after it was marked closed.
+type closingReader struct {
+	r            io.Reader
+	closed, late atomic.Bool
+}
+
+func (c *closingReader) Read(p []byte) (int, error) {
+	if c.closed.Load() {
+		c.late.Store(true)
+	}
+	return c.r.Read(p)
 }
 
 func FuzzFastPathAgrees(f *testing.F) {
