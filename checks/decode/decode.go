@@ -53,6 +53,8 @@ type Reader struct {
 	// slowOnly turns the fast path for plain lines off, so that tests can
 	// check it yields exactly what the general path does.
 	slowOnly bool
+	// panicked is what LinesAhead's reading goroutine panicked with.
+	panicked any
 }
 
 // BufferSize is the read buffer decode uses; a *bufio.Reader of this size
@@ -193,9 +195,31 @@ func (d *Reader) LinesAhead() iter.Seq[[]byte] {
 		}
 		done := make(chan struct{})
 		go prod.fill(full, free, done)
-		broke := false
-	consume:
+		var held *batch
+		finished := false
+		defer func() {
+			// Also when yield panicked: stop the goroutine and wait until
+			// it has, so that nothing reads the input once the loop ended.
+			if held != nil {
+				free <- held
+			}
+			close(done)
+			for b := range full {
+				free <- b
+			}
+			d.enc = prod.enc
+			if finished {
+				d.err = prod.err
+			}
+			for len(free) > 0 {
+				batches.Put(<-free)
+			}
+			if prod.panicked != nil {
+				panic(prod.panicked) // a bug in decode: raise it where the caller can recover it
+			}
+		}()
 		for b := range full {
+			held = b
 			d.enc = prod.enc // set before the first line was read
 			start := int32(0)
 			for i, end := range b.ends {
@@ -207,25 +231,14 @@ func (d *Reader) LinesAhead() iter.Seq[[]byte] {
 				}
 				d.lines++
 				if !yield(b.data[start:end]) {
-					broke = true
-					free <- b
-					break consume
+					return
 				}
 				start = end
 			}
+			held = nil
 			free <- b
 		}
-		close(done)
-		for b := range full { // until the goroutine closed it: it has stopped
-			free <- b
-		}
-		d.enc = prod.enc
-		if !broke {
-			d.err = prod.err
-		}
-		for range aheadBatches {
-			batches.Put(<-free)
-		}
+		finished = true
 	}
 }
 
@@ -233,7 +246,10 @@ func (d *Reader) LinesAhead() iter.Seq[[]byte] {
 // from free and sent on full, which it closes when it stops: at the end
 // of the input, or once done is closed.
 func (d *Reader) fill(full, free chan *batch, done chan struct{}) {
-	defer close(full)
+	defer func() {
+		d.panicked = recover()
+		close(full)
+	}()
 	take := func() *batch {
 		select {
 		case <-done:

@@ -327,3 +327,56 @@ func TestControlIndex(t *testing.T) {
 		}
 	}
 }
+
+// panickingReader panics once n bytes have been read.
+type panickingReader struct {
+	r io.Reader
+	n int
+}
+
+func (p *panickingReader) Read(b []byte) (int, error) {
+	if p.n <= 0 {
+		panic("reader broke")
+	}
+	if len(b) > p.n {
+		b = b[:p.n]
+	}
+	n, err := p.r.Read(b)
+	p.n -= n
+	return n, err
+}
+
+// A panic on either side of LinesAhead surfaces in the loop's goroutine,
+// where a caller (lab grade, per submission) can recover it, and the
+// reading goroutine has stopped.
+func TestLinesAheadPanics(t *testing.T) {
+	in := strings.Repeat("15:24:52.090586 IP 127.0.0.1.34586 > 127.0.0.1.80: Flags [P.], length 0\n", 20000)
+	catch := func(f func()) (v any) {
+		defer func() { v = recover() }()
+		f()
+		return nil
+	}
+	r := &closingReader{r: strings.NewReader(in)}
+	n := 0
+	v := catch(func() {
+		for range New(r).LinesAhead() {
+			if n++; n == 5000 {
+				panic("parser broke")
+			}
+		}
+	})
+	r.closed.Store(true)
+	if v != "parser broke" {
+		t.Errorf("panic in the loop: recovered %v", v)
+	}
+	if r.late.Load() {
+		t.Error("the input was read after the loop panicked")
+	}
+	v = catch(func() {
+		for range New(&panickingReader{r: strings.NewReader(in), n: len(in) / 2}).LinesAhead() {
+		}
+	})
+	if v != "reader broke" {
+		t.Errorf("panic in the reading goroutine: recovered %v", v)
+	}
+}
