@@ -807,8 +807,6 @@ func clock(b []byte, i int) int {
 	return i
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
 // digits returns the index of the first non-digit at or after i.
 func digits(b []byte, i int) int {
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {

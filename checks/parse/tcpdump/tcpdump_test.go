@@ -656,6 +656,7 @@ func TestFastPathsAgree(t *testing.T) {
 // defaultTimestamp reads eight bytes at a time; here it is checked byte
 // by byte against its definition, for every value at every position.
 func TestDefaultTimestamp(t *testing.T) {
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
 	byteWise := func(b []byte) bool {
 		return len(b) > 15 && b[2] == ':' && b[5] == ':' && b[8] == '.' && b[15] == ' ' &&
 			isDigit(b[0]) && isDigit(b[1]) && isDigit(b[3]) && isDigit(b[4]) && isDigit(b[6]) && isDigit(b[7]) &&
