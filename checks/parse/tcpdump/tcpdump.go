@@ -779,7 +779,7 @@ func anyTimestamp(b []byte) int {
 		i = clock(b, 0)
 	case i == 4 && i < len(b) && b[i] == '-':
 		// YYYY-MM-DD HH:MM:SS
-		if digits(b, 5) != 7 || b[7] != '-' || digits(b, 8) != 10 || len(b) < 11 || b[10] != ' ' {
+		if digits(b, 5) != 7 || len(b) < 8 || b[7] != '-' || digits(b, 8) != 10 || len(b) < 11 || b[10] != ' ' {
 			return 0
 		}
 		i = clock(b, 11)

@@ -285,6 +285,12 @@ func TestLines(t *testing.T) {
 			want: []string{`packet t= if= dir= IPv6/tcp ::1:45052(45052) > ::1:80(80) flags= len=80`},
 		},
 		{
+			// Found by FuzzParse: the -tttt reading looked past the end.
+			name: "a date cut short is no time stamp",
+			in:   "2024-02\n2024-02-14",
+			want: []string{`unknown "2024-02"`, `unknown "2024-02-14"`},
+		},
+		{
 			name: "epoch time stamp (-tt)",
 			in:   "1707924292.090511 IP 10.0.0.1.5 > 10.0.0.2.80: Flags [S], seq 1, win 1, length 0",
 			want: []string{`packet t=1707924292.090511 if= dir= IPv4/tcp 10.0.0.1:5(5) > 10.0.0.2:80(80) flags=S len=0`},
