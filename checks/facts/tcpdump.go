@@ -46,7 +46,7 @@ func (tcpdumpExtractor) Facts() []Doc {
 		{"nonce", "the lab= query value of HTTP request lines on any port (values: the nonces)"},
 		{"wrapped", "packets joined from hard-wrapped lines"},
 		{"payload", "-A/-X payload dump lines"},
-		{"capture.truncated", "a pcap/pcapng file that ends inside a record; read as far as it goes"},
+		{"capture.truncated", "a pcap/pcapng file that ends inside a record or holds a damaged one; read as far as it goes"},
 	}
 }
 

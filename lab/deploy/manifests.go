@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/yaml"
@@ -95,14 +96,16 @@ func (m *Manifests) NginxImage() string {
 	return ""
 }
 
-// DefaultNginxImage is the embedded pod manifest's image.
-func DefaultNginxImage() string {
+// DefaultNginxImage is the embedded pod manifest's image. Rendered once:
+// the help of lab up and lab doctor names it, so every start of lab,
+// lab check included, would otherwise render the manifests twice.
+var DefaultNginxImage = sync.OnceValue(func() string {
 	m, err := Render(Options{})
 	if err != nil {
 		return ""
 	}
 	return m.NginxImage()
-}
+})
 
 // Images are the images the lab runs: the nginx image and the debuggers
 // listed in the embedded images.txt, for --preload.
