@@ -20,6 +20,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -97,6 +98,7 @@ func TestE2E(t *testing.T) {
 		{"student/step-2-debug-tty", studentDebugTTY},
 		{"student/step-3-ps-ls", studentPsLs},
 		{"student/step-5-tcpdump", studentTcpdump},
+		{"student/step-5-pcap", studentPcap},
 		{"student/step-6-get-wide", studentGetWide},
 		{"student/step-7-node-log", studentNodeLog},
 		{"student/star-strace", studentStrace},
@@ -392,6 +394,51 @@ func studentTcpdump(t *testing.T, e *env) {
 		if !strings.Contains(out, w) {
 			t.Errorf("step-5 capture lacks %q:\n%s", w, tail(out, 30))
 		}
+	}
+}
+
+// studentPcap saves the capture as lesson 5's alternative does, tcpdump -w
+// through kubectl exec's stdout, and grades the file: the native pcap
+// reader on what the lab's tcpdump really writes.
+func studentPcap(t *testing.T, e *env) {
+	pcap := filepath.Join(e.captured, "step-5.pcap")
+	f, err := os.Create(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(e.kubectl, "--kubeconfig", e.kubeconfig, "exec", podName, "-c", debuggerName, "--",
+		"timeout", "-s", "INT", "60", "tcpdump", "-i", "any", "-c", "40", "-w", "-", "port", "80")
+	stderr := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = f, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	waitFor(t, 30*time.Second, "tcpdump -w listening", func() bool { return strings.Contains(stderr.String(), "listening on") })
+	labTraffic(t, e, "both")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Logf("tcpdump -w: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(90 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("tcpdump -w did not stop after 40 packets:\n%s", stderr.String())
+	}
+	head := make([]byte, 4)
+	if _, err := f.ReadAt(head, 0); err != nil || string(head) != "\xd4\xc3\xb2\xa1" {
+		t.Fatalf("%s does not start like a pcap file (% x, %v)", pcap, head, err)
+	}
+	out, errOut, code := labRun(t, e, time.Minute, "check", "step-5", "--answers", e.answers, "--file", pcap, "-o", "json")
+	var rep checkReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("lab check -o json: %v\n%s\n%s", err, out, errOut)
+	}
+	if code != 0 || rep.Offline || len(rep.Results) != 1 || rep.Results[0].Status != "pass" || !strings.HasPrefix(rep.Results[0].Format, "pcap (LINUX_SLL2)") {
+		t.Errorf("lab check step-5 --file %s: exit %d, offline %v:\n%s", pcap, code, rep.Offline, out)
 	}
 }
 

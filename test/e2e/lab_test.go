@@ -137,7 +137,7 @@ type checkReport struct {
 		Passed, Failed, Points, MaxPoints int
 	} `json:"summary"`
 	Results []struct {
-		Step, Status, Message string
+		Step, Status, Message, Format string
 	} `json:"results"`
 }
 
@@ -161,8 +161,18 @@ func labCheckAll(t *testing.T, e *env) {
 func labSolveAll(t *testing.T, e *env) {
 	e.labAnswers = filepath.Join(t.TempDir(), "answers")
 	start := time.Now()
-	labOK(t, e, 5*time.Minute, "solve", "all", "--answers", e.labAnswers)
+	out := labOK(t, e, 5*time.Minute, "solve", "all", "--answers", e.labAnswers, "-o", "json")
 	t.Logf("lab solve all: %s", time.Since(start).Round(time.Millisecond))
+	var solved struct {
+		Passed, Failed int
+		Steps          []struct{ Step, File string }
+	}
+	if err := json.Unmarshal([]byte(out), &solved); err != nil {
+		t.Fatalf("lab solve -o json: %v\n%s", err, out)
+	}
+	if solved.Passed != 7 || solved.Failed != 0 || len(solved.Steps) != 7 || solved.Steps[6].File != filepath.Join(e.labAnswers, "star.txt") {
+		t.Errorf("lab solve all -o json: %s", out)
+	}
 	rep, code, out := labCheck(t, e, e.labAnswers)
 	if code != 0 || rep.Offline || rep.Summary.Points != rep.Summary.MaxPoints {
 		t.Errorf("lab check on lab solve's answers: exit %d, offline %v, %d/%d points:\n%s", code, rep.Offline, rep.Summary.Points, rep.Summary.MaxPoints, out)
