@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/k8s-debug-lab/lab/lab/deploy"
 )
 
 const seed = "../../checks/testdata/answers/seed"
@@ -149,6 +151,26 @@ func TestCompletion(t *testing.T) {
 		for _, w := range tt.want {
 			if !strings.Contains(r.out, w+"\n") {
 				t.Errorf("completing %v: %q lacks %s", tt.args, r.out, w)
+			}
+		}
+	}
+}
+
+// The --nginx-image help names the embedded manifest's image, found only
+// when help is printed (every start would pay for rendering it otherwise).
+func TestNginxImageHelp(t *testing.T) {
+	want := map[string]string{
+		"up":     "the pod's image (default " + deploy.DefaultNginxImage() + ", or the one an earlier lab up was given)",
+		"doctor": "the nginx image to check (default " + deploy.DefaultNginxImage() + ")",
+	}
+	if deploy.DefaultNginxImage() == "" {
+		t.Fatal("the embedded manifests name no nginx image")
+	}
+	for verb, usage := range want {
+		for _, args := range [][]string{{verb, "--help"}, {verb, "-h"}, {"help", verb}} {
+			r := lab(t, args...)
+			if r.code != ExitOK || !strings.Contains(r.out, usage) {
+				t.Errorf("lab %s: exit %d, no %q in:\n%s", strings.Join(args, " "), r.code, usage, r.out)
 			}
 		}
 	}

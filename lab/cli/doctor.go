@@ -78,7 +78,10 @@ and nothing else blocks.`,
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.nginxImage, "nginx-image", "", "the nginx image to check (default "+deploy.DefaultNginxImage()+")")
+	f.StringVar(&o.nginxImage, "nginx-image", "", "the nginx image to check (default: the lab's own)")
+	usageWhenShown(cmd, "nginx-image", func() string {
+		return "the nginx image to check (default " + deploy.DefaultNginxImage() + ")"
+	})
 	addOutputFlag(cmd, &o.output, "report")
 	return cmd
 }

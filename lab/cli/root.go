@@ -180,6 +180,24 @@ func completeChoices[T ~string](choices []T) cobra.CompletionFunc {
 	}
 }
 
+// usageWhenShown sets a flag's usage text only when the command's help is
+// printed: some texts name a value that costs work to find (the image in
+// the embedded manifests), and every start of lab, lab check included,
+// would pay for it.
+func usageWhenShown(cmd *cobra.Command, flag string, usage func() string) {
+	var help func(*cobra.Command, []string)
+	help = func(c *cobra.Command, args []string) {
+		if f := cmd.Flags().Lookup(flag); f != nil {
+			f.Usage = usage()
+		}
+		// Print with the help cobra would use without this one.
+		c.SetHelpFunc(nil)
+		defer c.SetHelpFunc(help)
+		c.HelpFunc()(c, args)
+	}
+	cmd.SetHelpFunc(help)
+}
+
 // wrapArgs makes a command's argument validation return exit code 2.
 func wrapArgs(c *cobra.Command) {
 	inner := c.Args

@@ -65,7 +65,10 @@ and what to do are printed) or an object lab did not create is in the way,
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.nginxImage, "nginx-image", "", "the pod's image (default "+deploy.DefaultNginxImage()+", or the one an earlier lab up was given)")
+	f.StringVar(&o.nginxImage, "nginx-image", "", "the pod's image (default: the lab's own, or the one an earlier lab up was given)")
+	usageWhenShown(cmd, "nginx-image", func() string {
+		return "the pod's image (default " + deploy.DefaultNginxImage() + ", or the one an earlier lab up was given)"
+	})
 	f.BoolVar(&o.preload, "preload", false, "kind: copy the lab's images from the local container engine into the nodes (pulling them there first if needed)")
 	f.StringVar(&o.imageArchive, "image-archive", "", "kind: load this image tarball (docker save) into the nodes")
 	f.StringVar(&o.nodeImage, "node-image", "", "kind: the node image to create the cluster from")

@@ -96,9 +96,8 @@ func (m *Manifests) NginxImage() string {
 	return ""
 }
 
-// DefaultNginxImage is the embedded pod manifest's image. Rendered once:
-// the help of lab up and lab doctor names it, so every start of lab,
-// lab check included, would otherwise render the manifests twice.
+// DefaultNginxImage is the embedded pod manifest's image, rendered once
+// per process however many callers ask.
 var DefaultNginxImage = sync.OnceValue(func() string {
 	m, err := Render(Options{})
 	if err != nil {
