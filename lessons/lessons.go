@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/k8s-debug-lab/lab/internal/choice"
 )
 
 //go:embed en/*.md ru/*.md
@@ -48,16 +50,8 @@ var Langs = []Lang{English, Russian}
 
 // ParseLang resolves a --lang value.
 func ParseLang(s string) (Lang, error) {
-	for _, l := range Langs {
-		if strings.EqualFold(s, string(l)) {
-			return l, nil
-		}
-	}
-	names := make([]string, len(Langs))
-	for i, l := range Langs {
-		names[i] = string(l)
-	}
-	return "", fmt.Errorf("unknown language: %s (want %s)", s, strings.Join(names, ", "))
+	// Any case: --lang RU is as clear as --lang ru.
+	return choice.Parse("language", strings.ToLower(s), Langs)
 }
 
 // LangFromEnv picks the language from the locale the way gettext does: the

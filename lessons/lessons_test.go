@@ -499,7 +499,7 @@ func TestParseLang(t *testing.T) {
 		}
 	}
 	_, err := ParseLang("de")
-	if err == nil || err.Error() != "unknown language: de (want en, ru)" {
+	if err == nil || err.Error() != "unknown language: de (want en or ru)" {
 		t.Errorf("ParseLang(de) error %v", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/k8s-debug-lab/lab/internal/choice"
+
 	"github.com/k8s-debug-lab/lab/checks"
 )
 
@@ -34,16 +36,7 @@ var Formats = []Format{Text, JSON, JUnit, Classroom}
 
 // ParseFormat turns a flag's value into a Format.
 func ParseFormat(s string) (Format, error) {
-	for _, f := range Formats {
-		if string(f) == s {
-			return f, nil
-		}
-	}
-	names := make([]string, len(Formats))
-	for i, f := range Formats {
-		names[i] = string(f)
-	}
-	return "", fmt.Errorf("unknown format %q (want one of %s)", s, strings.Join(names, ", "))
+	return choice.Parse("format", s, Formats)
 }
 
 // Options tune the text format.

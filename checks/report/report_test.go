@@ -124,7 +124,7 @@ func TestParseFormat(t *testing.T) {
 			t.Errorf("ParseFormat(%q) = %q, %v", f, got, err)
 		}
 	}
-	if _, err := ParseFormat("yaml"); err == nil || !strings.Contains(err.Error(), `unknown format "yaml"`) {
+	if _, err := ParseFormat("yaml"); err == nil || !strings.Contains(err.Error(), "unknown format: yaml (want text, json, junit or classroom)") {
 		t.Errorf("ParseFormat(yaml) error = %v", err)
 	}
 }

@@ -98,7 +98,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"unknown flag", []string{"check", "--answer", seed}, "unknown flag: --answer"},
 		{"unknown step", []string{"check", "step-9", "--answers", seed}, `unknown step "step-9"`},
-		{"unknown format", []string{"check", "--answers", seed, "--format", "xml"}, `unknown format "xml"`},
+		{"unknown format", []string{"check", "--answers", seed, "--format", "xml"}, "unknown format: xml (want text, json, junit or classroom)"},
 		{"no answers folder", []string{"check", "--answers", filepath.Join(dir, "nope")}, "no answers folder at"},
 		{"answers is a file", []string{"check", "--answers", notDir}, "is not a folder"},
 		{"file needs one step", []string{"check", "--file", notDir}, "--file grades one step"},

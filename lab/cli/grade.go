@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/k8s-debug-lab/lab/internal/choice"
+
 	"github.com/spf13/cobra"
 
 	"github.com/k8s-debug-lab/lab/checks/spec"
@@ -96,16 +98,10 @@ holds no submission, or --out cannot be written.`,
 
 func (o *gradeOptions) complete(args []string) error {
 	o.submissions = args[0]
-	o.fmt = ""
-	for _, f := range gradeFormats {
-		if string(f) == o.format {
-			o.fmt = f
-		}
-	}
-	if o.fmt == "" {
-		return usageErrorf("unknown format %q (want one of text, json, csv)", o.format)
-	}
 	var err error
+	if o.fmt, err = choice.Parse("format", o.format, gradeFormats); err != nil {
+		return usageErrorf("%v", err)
+	}
 	o.spec, err = loadAssignment(o.assignment)
 	return err
 }

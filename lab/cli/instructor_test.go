@@ -96,7 +96,7 @@ func TestGradeUsageErrors(t *testing.T) {
 		{"submissions where reports go", []string{"grade", reports, "--out", parent}, "lab never writes into the submissions"},
 		{"the same folder by another name", []string{"grade", subs, "--out", filepath.Join(subs, "anna", "..")}, "lab never writes into the submissions"},
 		{"output is a file", []string{"grade", subs, "--out", file}, "is a file"},
-		{"unknown format", []string{"grade", subs, "-o", "xml"}, `unknown format "xml"`},
+		{"unknown format", []string{"grade", subs, "-o", "xml"}, "unknown format: xml (want text, json or csv)"},
 		{"no jobs", []string{"grade", subs, "--jobs", "0"}, "at least one"},
 		{"bad assignment", []string{"grade", subs, "--assignment", subs}, "no assignment.yaml"},
 	} {

@@ -147,7 +147,7 @@ func TestLessonUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown lesson", []string{"lesson", "9"}, `unknown lesson "9" (lessons: intro, step-1, step-2, step-3, step-4, step-5, step-6, step-7, star)`},
-		{"unknown language", []string{"lesson", "3", "--lang", "x"}, "unknown language: x (want en, ru)"},
+		{"unknown language", []string{"lesson", "3", "--lang", "x"}, "unknown language: x (want en or ru)"},
 		{"too narrow", []string{"lesson", "3", "--width", "5"}, "--width 5: give 20 columns or more"},
 		{"negative width", []string{"lesson", "3", "--width", "-1"}, "--width -1"},
 		{"two lessons", []string{"lesson", "3", "5"}, "accepts at most 1 arg"},

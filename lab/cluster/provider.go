@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/k8s-debug-lab/lab/internal/choice"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -37,12 +39,7 @@ var Names = []Name{Kind, Minikube, Existing}
 
 // ParseName reads --provider or LAB_PROVIDER.
 func ParseName(s string) (Name, error) {
-	for _, n := range Names {
-		if string(n) == s {
-			return n, nil
-		}
-	}
-	return "", fmt.Errorf("unknown provider: %s (want kind, minikube or existing)", s)
+	return choice.Parse("provider", s, Names)
 }
 
 // DefaultKindName is the kind cluster lab creates unless --name says otherwise.

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/k8s-debug-lab/lab/internal/choice"
 )
 
 // Via says which way requests travel.
@@ -41,12 +43,7 @@ var Vias = []Via{PortForward, Pod, Both}
 
 // ParseVia turns a flag's value into a Via.
 func ParseVia(s string) (Via, error) {
-	for _, v := range Vias {
-		if string(v) == s {
-			return v, nil
-		}
-	}
-	return "", fmt.Errorf("unknown via: %s (want port-forward, pod or both)", s)
+	return choice.Parse("via", s, Vias)
 }
 
 // Options shape a run.
