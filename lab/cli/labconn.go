@@ -47,16 +47,19 @@ type labConn struct {
 	client  kubernetes.Interface
 	streams labStreams
 	pod     kube.PodFacts
-	// statePath is the lab's state file (nonce, traffic runs).
+	// statePath is the lab's state file (nonce, traffic runs), and state
+	// what it held, saved again before any request is sent.
 	statePath string
+	state     *state.Lab
 }
 
-// openLab is how lab traffic and lab solve reach the lab: the kubeconfig
-// flags resolved as kubectl resolves them, the safety rule (both create
-// pods, so a context that is not local needs --context and --yes), one
-// line saying where lab works, a connection, and the lab's pod, which must
-// be Ready.
-func openLab(ctx context.Context, kf *kubeconfigFlags, yes bool, log *progress) (*labConn, error) {
+// openLab is how lab traffic and lab solve reach the lab: client-go's
+// logging routed as -v asks, the kubeconfig flags resolved as kubectl
+// resolves them, the safety rule (both create pods, so a context that is
+// not local needs --context and --yes), one line saying where lab works, a
+// connection, the lab's pod, which must be Ready, and the lab's state.
+func openLab(ctx context.Context, g *globals, errOut io.Writer, kf *kubeconfigFlags, yes bool, log *progress) (*labConn, error) {
+	routeKlog(g, errOut)
 	t, err := kf.resolve()
 	switch {
 	case errors.Is(err, kube.ErrNoContext):
@@ -100,7 +103,11 @@ func openLab(ctx context.Context, kf *kubeconfigFlags, yes bool, log *progress) 
 	if err != nil {
 		return nil, err
 	}
-	return &labConn{target: t, client: c, streams: st, pod: pod, statePath: path}, nil
+	l := &labConn{target: t, client: c, streams: st, pod: pod, statePath: path}
+	if l.state, err = l.rememberState(); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // nsFlag is " -n NS" for a namespace other than the default, to append to

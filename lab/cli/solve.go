@@ -135,15 +135,11 @@ func (o *solveOptions) validate() error {
 func (o *solveOptions) run(ctx context.Context) error {
 	log := newProgress(o.streams.ErrOut, isTerminal(o.streams.ErrOut), o.globals.verbosity)
 	defer log.Done()
-	routeKlog(o.globals, o.streams.ErrOut)
-	conn, err := openLab(ctx, &o.kf, o.yes, log)
+	conn, err := openLab(ctx, o.globals, o.streams.ErrOut, &o.kf, o.yes, log)
 	if err != nil {
 		return err
 	}
-	st, err := conn.rememberState()
-	if err != nil {
-		return err
-	}
+	st := conn.state
 	env := solve.Env{
 		Client:    conn.client,
 		Namespace: conn.target.Namespace,

@@ -143,15 +143,11 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func (o *trafficOptions) run(ctx context.Context) error {
 	log := newProgress(o.streams.ErrOut, isTerminal(o.streams.ErrOut), o.globals.verbosity)
 	defer log.Done()
-	routeKlog(o.globals, o.streams.ErrOut)
-	conn, err := openLab(ctx, &o.kf, o.yes, log)
+	conn, err := openLab(ctx, o.globals, o.streams.ErrOut, &o.kf, o.yes, log)
 	if err != nil {
 		return err
 	}
-	st, err := conn.rememberState()
-	if err != nil {
-		return err
-	}
+	st := conn.state
 	tc := conn.trafficCluster(log)
 	tc.Progress = newTrafficProgress(log, o.v, o.count).update
 	rep, sendErr := sendTraffic(ctx, tc, st, o.v, o.count, o.rate)
