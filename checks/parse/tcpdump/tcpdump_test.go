@@ -479,17 +479,7 @@ func BenchmarkParse(b *testing.B) {
 	for l := range lines(data) {
 		ls = append(ls, append([]byte(nil), l...))
 	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		var p Parser
-		n := 0
-		emit := func(r *Record) bool { n += r.Packet.Length; return true }
-		for _, l := range ls {
-			p.Line(l, emit)
-		}
-		p.Close(emit)
-	}
+	benchParse(b, ls, len(data))
 }
 
 // BenchmarkParseLarge is the parser alone on a large capture: the seed's
@@ -515,6 +505,11 @@ func BenchmarkParseLarge(b *testing.B) {
 			size += len(l) + 1
 		}
 	}
+	benchParse(b, ls, size)
+}
+
+// benchParse runs the parser over lines already split, size bytes in all.
+func benchParse(b *testing.B, ls [][]byte, size int) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	for b.Loop() {
