@@ -204,6 +204,9 @@ type Student struct {
 	// Seed is what this student's answers share with the assignment's
 	// sample write-up, when that is enough to call them copied.
 	Seed *Match `json:"seed,omitempty"`
+	// Verification says whether the answers were checked against the
+	// student's cluster (through the lab record a live lab check writes).
+	Verification Verification `json:"verification"`
 	// ReportFile is the student's own report, relative to the output
 	// folder, once written.
 	ReportFile string `json:"reportFile,omitempty"`
@@ -211,6 +214,33 @@ type Student struct {
 	Report *checks.Report `json:"report"`
 
 	fingerprints []stepFingerprints
+}
+
+// VerificationStatus says how far a hand-in was checked against the
+// cluster it was made on.
+type VerificationStatus string
+
+// The verification statuses a student can have.
+const (
+	// Unverified: no lab record; the answers were graded alone.
+	Unverified VerificationStatus = "unverified"
+	// Verified: a lab record that agrees with the answers.
+	Verified VerificationStatus = "verified"
+	// Incoherent: the record and the answers, or the answers among
+	// themselves, disagree.
+	Incoherent VerificationStatus = "incoherent"
+)
+
+// Verification is a student's VerificationStatus with why.
+type Verification struct {
+	Status VerificationStatus `json:"status"`
+	// Recorded is when the record was written (a live lab check); zero
+	// without one.
+	Recorded time.Time `json:"recorded,omitzero"`
+	// Context is the kubeconfig context the record was made in.
+	Context string `json:"context,omitempty"`
+	// Problems say what disagrees (Incoherent) or why there is no record.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // stepFingerprints are one answers file's fingerprints.
@@ -353,7 +383,8 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 // gradeOne grades one submission; it never fails: what goes wrong is
 // reported in the student's results and problems.
 func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission) (st Student) {
-	st = Student{Name: s.Name, Problems: slices.Clone(s.Problems), MaxPoints: a.MaxPoints()}
+	st = Student{Name: s.Name, Problems: slices.Clone(s.Problems), MaxPoints: a.MaxPoints(),
+		Verification: Verification{Status: Unverified, Problems: []string{"no lab record: the answers were not checked against a cluster"}}}
 	name := path.Join(filepath.ToSlash(relTo(root, s.Dir)), "answers")
 	var fsys fs.FS = missing{}
 	if s.Answers != "" {
