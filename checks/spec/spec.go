@@ -9,6 +9,8 @@ package spec
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +42,10 @@ type Assignment struct {
 	Title string `json:"title"`
 	// Source says where the spec came from (a path, or "built-in").
 	Source string `json:"source"`
+	// Digest is "sha256:" and the hex SHA-256 of the spec file's bytes:
+	// reports and lab records name the exact spec that graded them, so
+	// that two grades can be told apart when the spec changed between.
+	Digest string `json:"digest"`
 	// Steps in the order the assignment gives them.
 	Steps []Step `json:"steps"`
 }
@@ -215,6 +221,8 @@ func Parse(data []byte, file string) (*Assignment, error) {
 		return nil, l.err
 	}
 	a.Source = file
+	sum := sha256.Sum256(data)
+	a.Digest = "sha256:" + hex.EncodeToString(sum[:])
 	return a, nil
 }
 

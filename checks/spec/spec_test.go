@@ -1,6 +1,8 @@
 package spec_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,6 +151,19 @@ func TestLoadFromFolder(t *testing.T) {
 	}
 	if a.Name != "mini" || a.Source != dir+"/assignment.yaml" || a.MaxPoints() != 2 {
 		t.Errorf("loaded %q from %q with %d points", a.Name, a.Source, a.MaxPoints())
+	}
+	// The digest names the spec's bytes: the same bytes give the same
+	// digest, one byte more gives another.
+	sum := sha256.Sum256([]byte(good))
+	if want := "sha256:" + hex.EncodeToString(sum[:]); a.Digest != want {
+		t.Errorf("Digest = %q, want %q", a.Digest, want)
+	}
+	b, err := spec.Parse([]byte(good+"\n"), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Digest == a.Digest {
+		t.Errorf("a changed spec kept the digest %s", a.Digest)
 	}
 }
 
