@@ -17,9 +17,5 @@ const SchemaFile = "assignment.schema.json"
 // generated from the code (parsers, facts, matchers, live checks) by
 // `go test ./lab/assignment -update`, and a test fails when it is stale.
 func Schema() fs.FS {
-	sub, err := fs.Sub(schemaFiles, "schema")
-	if err != nil { // cannot happen: the folder is embedded at build time
-		panic(err)
-	}
-	return sub
+	return sub(schemaFiles, "schema")
 }

@@ -22,7 +22,7 @@ import (
 
 func builtin(t testing.TB) *spec.Assignment {
 	t.Helper()
-	a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
 	if err != nil {
 		t.Fatalf("built-in assignment: %v", err)
 	}

@@ -14,7 +14,6 @@
 package lessons
 
 import (
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,18 +22,22 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/internal/choice"
 )
-
-//go:embed en/*.md ru/*.md
-var embedded embed.FS
 
 // BuiltinSource names the embedded lessons in messages.
 const BuiltinSource = "built-in lessons"
 
-// Builtin is the built-in assignment's lessons: a folder per language (en/,
-// ru/) of <id>.md files.
-func Builtin() fs.FS { return embedded }
+// Builtin is the built-in lab's lessons (the lessons/ folder of the lab
+// folder in assets): a folder per language (en/, ru/) of <id>.md files.
+func Builtin() fs.FS {
+	sub, err := fs.Sub(assets.Lab(), "lessons")
+	if err != nil { // cannot happen: the folder is embedded at build time
+		panic(err)
+	}
+	return sub
+}
 
 // Lang is a language lessons are written in.
 type Lang string

@@ -45,7 +45,7 @@ func lessonsIn(t *testing.T, lang Lang) []Lesson {
 
 func builtinSpec(t *testing.T) *spec.Assignment {
 	t.Helper()
-	a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func run(n int, out string, seed uint64, root string) error {
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("%s exists: genclass writes a new folder only", out)
 	}
-	a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 func TestBuiltinLoads(t *testing.T) {
-	a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestLoadFromFolder(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
-	if b, err := os.ReadFile("../../assets/assignment/assignment.yaml"); err == nil {
+	if b, err := os.ReadFile("../../assets/labs/kubernetes-debug/assignment.yaml"); err == nil {
 		f.Add(b)
 	}
 	f.Add([]byte("apiVersion: lab/v1\nsteps: [{id: star}]"))

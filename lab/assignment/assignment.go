@@ -7,7 +7,7 @@
 //	DIR/assignment.schema.json   its JSON Schema, for editors (written by New)
 //	DIR/lessons/<lang>/*.md      lessons in each language (en, ru, …)
 //
-// The built-in assignment has the same shape (assets.Assignment() and the
+// The built-in assignment has the same shape (assets.Lab() and the
 // embedded lessons), so a custom one is loaded by the same code. Load is
 // what `lab assignment validate` runs: the spec loader's verdict (the first
 // mistake with file, line and field), the lessons folder's shape, and
@@ -310,7 +310,7 @@ func New(dir string) (Written, error) {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return w, fmt.Errorf("%s is a file: give a folder for the new assignment", dir)
 	}
-	builtin, err := fs.ReadFile(assets.Assignment(), spec.FileName)
+	builtin, err := fs.ReadFile(assets.Lab(), spec.FileName)
 	if err != nil {
 		return w, fmt.Errorf("reading the built-in assignment (a bug in this build): %w", err)
 	}

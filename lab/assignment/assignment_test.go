@@ -112,7 +112,7 @@ func yamlToJSON(t *testing.T, data []byte) any {
 
 func builtinSpec(t *testing.T) []byte {
 	t.Helper()
-	data, err := fs.ReadFile(assets.Assignment(), spec.FileName)
+	data, err := fs.ReadFile(assets.Lab(), spec.FileName)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ named with --context or --kubeconfig did not answer.`,
   lab check --format json | jq .summary
   lab check --assignment ./my-course --answers ./answers`,
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+			a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
 			if err != nil {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
@@ -111,7 +111,7 @@ func (o *checkOptions) complete(args []string) error {
 // loadAssignment reads an instructor's folder, or the built-in spec.
 func loadAssignment(dir string) (*spec.Assignment, error) {
 	if dir == "" {
-		a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+		a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
 		if err != nil {
 			return nil, fmt.Errorf("the built-in assignment does not load (a bug in this build): %w", err)
 		}

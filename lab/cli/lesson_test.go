@@ -403,7 +403,7 @@ func TestLessonWhenTheClusterDoesNotAnswer(t *testing.T) {
 func courseDir(t *testing.T, lessonFiles map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	spec, err := fs.ReadFile(assets.Assignment(), "assignment.yaml")
+	spec, err := fs.ReadFile(assets.Lab(), "assignment.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

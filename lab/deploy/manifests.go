@@ -1,5 +1,5 @@
 // Package deploy puts the lab's objects into a cluster and takes them out
-// again: the embedded manifests (assets/manifests) are server-side applied
+// again: the built-in lab folder's manifests (assets/labs/kubernetes-debug/manifests) are server-side applied
 // with field manager "lab", the pod is waited for until Ready, a pod whose
 // spec drifted from the manifest is recreated (pod specs are immutable),
 // and only objects labelled app.kubernetes.io/managed-by=lab are ever
@@ -37,7 +37,7 @@ type Manifests struct {
 // the namespace and the nginx image. The managed-by label is added even if
 // a manifest lacks it, since down relies on it.
 func Render(o Options) (*Manifests, error) {
-	return render(assets.Manifests(), o)
+	return render(assets.Lab(), o)
 }
 
 func render(fsys fs.FS, o Options) (*Manifests, error) {
@@ -46,10 +46,12 @@ func render(fsys fs.FS, o Options) (*Manifests, error) {
 		Pod:       &corev1ac.PodApplyConfiguration{},
 		Service:   &corev1ac.ServiceApplyConfiguration{},
 	}
+	if err := yaml.UnmarshalStrict(assets.NamespaceManifest(), m.Namespace); err != nil {
+		return nil, fmt.Errorf("lab's namespace manifest does not load (a bug in this build): %w", err)
+	}
 	for name, into := range map[string]any{
-		assets.NamespaceManifest: m.Namespace,
-		assets.PodManifest:       m.Pod,
-		assets.ServiceManifest:   m.Service,
+		"manifests/pod.yaml":     m.Pod,
+		"manifests/service.yaml": m.Service,
 	} {
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
@@ -109,7 +111,7 @@ var DefaultNginxImage = sync.OnceValue(func() string {
 // Images are the images the lab runs: the nginx image and the debuggers
 // listed in the embedded images.txt, for --preload.
 func Images(nginxImage string) ([]string, error) {
-	data, err := fs.ReadFile(assets.Manifests(), assets.ImagesList)
+	data, err := fs.ReadFile(assets.Lab(), "images.txt")
 	if err != nil {
 		return nil, fmt.Errorf("reading the embedded image list: %w", err)
 	}

@@ -34,7 +34,7 @@ var (
 
 func builtin(t testing.TB) *spec.Assignment {
 	t.Helper()
-	a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
 	if err != nil {
 		t.Fatal(err)
 	}

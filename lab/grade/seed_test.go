@@ -23,7 +23,7 @@ const repoRoot = "../.."
 // from it, and the parser samples taken from it, each with its parser.
 func seedSamples(t *testing.T) map[string]string {
 	t.Helper()
-	a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -219,7 +219,7 @@ type solver struct {
 // container or the nginx PIDs fail with the reason those could not be had.
 // The error is for what stops everything: the lab's pod cannot be read.
 func Run(ctx context.Context, env Env, opts Options, steps []Step, report func(Result)) ([]Result, error) {
-	a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
 	if err != nil {
 		return nil, fmt.Errorf("the built-in assignment does not load (a bug in this build): %w", err)
 	}

@@ -23,7 +23,7 @@ import (
 
 func builtin(t *testing.T) *spec.Assignment {
 	t.Helper()
-	a, err := spec.Load(assets.Assignment(), assets.BuiltinSource)
+	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
 	if err != nil {
 		t.Fatal(err)
 	}
