@@ -15,7 +15,7 @@ const SchemaFile = "assignment.schema.json"
 // assignment spec format, which `lab assignment new` puts beside a new
 // assignment.yaml so that editors complete and check it offline. It is
 // generated from the code (parsers, facts, matchers, live checks) by
-// `go test ./lab/assignment -update`, and a test fails when it is stale.
+// `go test ./lab/labfolder -update`, and a test fails when it is stale.
 func Schema() fs.FS {
 	return sub(schemaFiles, "schema")
 }

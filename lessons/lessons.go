@@ -3,10 +3,10 @@
 // facts of the student's own cluster (Vars) and rendered for a terminal
 // (Render).
 //
-// The built-in lessons are embedded (Builtin); a custom assignment keeps its
-// own beside its spec, DIR/lessons/<lang>/<id>.md, and both are read through
-// the same fs.FS code (Open), so that an instructor's folder behaves exactly
-// like the built-in one.
+// Lessons live in a lab folder, DIR/lessons/<lang>/<id>.md (lab/labfolder
+// opens it, the built-in lab's embedded or an instructor's on disk), and
+// are read through the same fs.FS code (Open), so that an instructor's
+// folder behaves exactly like the built-in one.
 //
 // A lesson's id is the id of the step it teaches ("step-3", "star"), or a
 // name of its own for a lesson that is not a graded step ("intro",
@@ -22,22 +22,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/internal/choice"
 )
 
 // BuiltinSource names the embedded lessons in messages.
 const BuiltinSource = "built-in lessons"
-
-// Builtin is the built-in lab's lessons (the lessons/ folder of the lab
-// folder in assets): a folder per language (en/, ru/) of <id>.md files.
-func Builtin() fs.FS {
-	sub, err := fs.Sub(assets.Lab(), "lessons")
-	if err != nil { // cannot happen: the folder is embedded at build time
-		panic(err)
-	}
-	return sub
-}
 
 // Lang is a language lessons are written in.
 type Lang string

@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"errors"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -31,7 +32,11 @@ var sample = Vars{
 
 func builtin(t *testing.T) *Book {
 	t.Helper()
-	return Open(Builtin(), BuiltinSource)
+	sub, err := fs.Sub(assets.Lab(), "lessons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Open(sub, BuiltinSource)
 }
 
 func lessonsIn(t *testing.T, lang Lang) []Lesson {

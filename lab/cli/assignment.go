@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8s-debug-lab/lab/assets"
-	"github.com/k8s-debug-lab/lab/lab/assignment"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 func newAssignmentCmd(streams Streams) *cobra.Command {
@@ -52,17 +52,21 @@ Exit codes: 0 valid (warnings or not), 2 a mistake, or no such folder.`,
   lab assignment validate ./my-course/assignment.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			f, err := assignment.Load(args[0])
+			l, err := labfolder.Open(args[0])
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			for _, w := range f.Warnings {
+			v, err := l.Validate()
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			for _, w := range v.Warnings {
 				fmt.Fprintf(streams.ErrOut, "warning: %v\n", w)
 			}
-			for _, line := range f.Summary() {
+			for _, line := range l.Summary(v) {
 				fmt.Fprintln(streams.Out, line)
 			}
-			fmt.Fprintf(streams.Out, "ok: use it with --assignment %s\n", f.Dir)
+			fmt.Fprintf(streams.Out, "ok: use it with --assignment %s\n", l.Source)
 			return nil
 		},
 	}
@@ -82,7 +86,7 @@ Exit codes: 0 written, 2 DIR is a file or cannot be written.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			dir := args[0]
-			w, err := assignment.New(dir)
+			w, err := labfolder.New(dir)
 			if err != nil {
 				return usageErrorf("%v", err)
 			}

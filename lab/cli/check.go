@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/report"
-	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 // checkOptions are lab check's flags, completed into what grading needs.
@@ -29,7 +27,7 @@ type checkOptions struct {
 	offline    bool
 	kf         kubeconfigFlags
 
-	spec   *spec.Assignment
+	lab    *labfolder.Lab
 	fmt    report.Format
 	fsys   fs.FS
 	output *os.File
@@ -63,11 +61,11 @@ named with --context or --kubeconfig did not answer.`,
   lab check --format json | jq .summary
   lab check --assignment ./my-course --answers ./answers`,
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
+			l, err := labfolder.Builtin()
 			if err != nil {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
-			return append(a.IDs(), "all"), cobra.ShellCompDirectiveNoFileComp
+			return append(l.Spec.IDs(), "all"), cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.complete(args); err != nil {
@@ -99,7 +97,7 @@ func (o *checkOptions) complete(args []string) error {
 	if o.fmt, err = report.ParseFormat(o.format); err != nil {
 		return usageErrorf("%v", err)
 	}
-	if o.spec, err = loadAssignment(o.assignment); err != nil {
+	if o.lab, err = loadLab(o.assignment); err != nil {
 		return err
 	}
 	if o.file == "" {
@@ -108,32 +106,25 @@ func (o *checkOptions) complete(args []string) error {
 	return nil
 }
 
-// loadAssignment reads an instructor's folder, or the built-in spec.
-func loadAssignment(dir string) (*spec.Assignment, error) {
-	if dir == "" {
-		a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
-		if err != nil {
-			return nil, fmt.Errorf("the built-in assignment does not load (a bug in this build): %w", err)
-		}
-		return a, nil
-	}
-	fi, err := os.Stat(dir)
-	if err != nil || !fi.IsDir() {
-		return nil, usageErrorf("--assignment %s: not a folder; give the folder that holds %s", dir, spec.FileName)
-	}
-	a, err := spec.Load(os.DirFS(dir), filepath.Clean(dir))
+// loadLab opens the lab folder --assignment names, or the built-in lab;
+// a folder that does not open is a usage error (exit 2) with its place.
+func loadLab(dir string) (*labfolder.Lab, error) {
+	l, err := labfolder.Open(dir)
 	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
+		if dir == "" {
+			return nil, err
+		}
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--assignment %s: %w", dir, err)}
 	}
-	return a, nil
+	return l, nil
 }
 
 func (o *checkOptions) validate() error {
-	if _, err := checks.Select(o.spec, o.steps); err != nil {
+	if _, err := checks.Select(o.lab.Spec, o.steps); err != nil {
 		return usageErrorf("%v", err)
 	}
 	if o.file != "" {
-		steps, _ := checks.Select(o.spec, o.steps)
+		steps, _ := checks.Select(o.lab.Spec, o.steps)
 		if len(steps) != 1 {
 			return usageErrorf("--file grades one step: name it, e.g. lab check step-5 --file %s", o.file)
 		}
@@ -159,7 +150,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	rep, err := checks.Grade(cmd.Context(), o.spec, o.steps, checks.Options{
+	rep, err := checks.Grade(cmd.Context(), o.lab.Spec, o.steps, checks.Options{
 		Answers:     o.fsys,
 		AnswersName: strings.TrimSuffix(o.answers, "/"),
 		File:        o.file,

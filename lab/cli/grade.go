@@ -8,12 +8,11 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/k8s-debug-lab/lab/internal/choice"
-
 	"github.com/spf13/cobra"
 
-	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/choice"
 	"github.com/k8s-debug-lab/lab/lab/grade"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 // gradeFormat is what lab grade prints on stdout.
@@ -40,8 +39,8 @@ type gradeOptions struct {
 	format      string
 	jobs        int
 
-	spec *spec.Assignment
-	fmt  gradeFormat
+	lab *labfolder.Lab
+	fmt gradeFormat
 }
 
 func newGradeCmd(streams Streams, g *globals) *cobra.Command {
@@ -102,7 +101,7 @@ func (o *gradeOptions) complete(args []string) error {
 	if o.fmt, err = choice.Parse("format", o.format, gradeFormats); err != nil {
 		return usageErrorf("%v", err)
 	}
-	o.spec, err = loadAssignment(o.assignment)
+	o.lab, err = loadLab(o.assignment)
 	return err
 }
 
@@ -168,7 +167,7 @@ func (o *gradeOptions) run(cmd *cobra.Command) error {
 			}
 		}
 	}
-	c, err := grade.Run(cmd.Context(), o.spec, o.submissions, opts)
+	c, err := grade.Run(cmd.Context(), o.lab.Spec, o.submissions, opts)
 	if err != nil {
 		if cmd.Context().Err() != nil {
 			return &ExitError{Code: ExitFailed, Err: fmt.Errorf("interrupted: %w; nothing was written", err)}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/version"
 	"github.com/k8s-debug-lab/lab/lab/workspace"
 )
@@ -18,7 +18,7 @@ type initOptions struct {
 	dir        string
 	assignment string
 
-	spec *spec.Assignment
+	lab *labfolder.Lab
 }
 
 func newInitCmd(streams Streams) *cobra.Command {
@@ -64,17 +64,17 @@ func (o *initOptions) complete(args []string) error {
 		o.dir = args[0]
 	}
 	var err error
-	o.spec, err = loadAssignment(o.assignment)
+	o.lab, err = loadLab(o.assignment)
 	return err
 }
 
 func (o *initOptions) run() error {
-	res, err := workspace.Init(o.dir, workspace.Options{Assignment: o.spec, AssignmentDir: o.assignment, Version: version.String()})
+	res, err := workspace.Init(o.dir, workspace.Options{Assignment: o.lab.Spec, AssignmentDir: o.assignment, Version: version.String()})
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
 	out := o.streams.Out
-	fmt.Fprintf(out, "lab init: a workspace for %s in %s\n", o.spec.Name, o.dir)
+	fmt.Fprintf(out, "lab init: a workspace for %s in %s\n", o.lab.Spec.Name, o.dir)
 	for _, f := range res.Created {
 		fmt.Fprintf(out, "  created %s\n", filepath.Join(o.dir, f))
 	}

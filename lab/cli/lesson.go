@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"path"
 	"runtime"
 	"slices"
 	"strings"
@@ -19,8 +19,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/k8s-debug-lab/lab/checks"
-	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/kube"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lessons"
 )
 
@@ -56,7 +56,7 @@ type lessonOptions struct {
 
 	langSet bool
 	lng     lessons.Lang
-	spec    *spec.Assignment
+	lab     *labfolder.Lab
 	book    *lessons.Book
 }
 
@@ -95,7 +95,7 @@ assignment or lesson.`,
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
 			ids := []string{lessonList, lessonNext}
-			if all, err := lessons.Open(lessons.Builtin(), lessons.BuiltinSource).List(lessons.English); err == nil {
+			if all, err := builtinLessons(); err == nil {
 				for _, l := range all {
 					ids = append(ids, l.ID)
 				}
@@ -141,15 +141,13 @@ func (o *lessonOptions) complete(args []string) error {
 		o.lng = l
 	}
 	var err error
-	if o.spec, err = loadAssignment(o.assignment); err != nil {
+	if o.lab, err = loadLab(o.assignment); err != nil {
 		return err
 	}
-	if o.book, err = openLessons(o.assignment); err != nil {
-		return err
-	}
+	o.book = o.lab.Lessons()
 	have := o.book.Langs()
 	if len(have) == 0 {
-		return usageErrorf("%s: no lessons: put them in %s/<lang>/<step>.md, one folder per language (%s)", o.book.Source(), o.book.Source(), langNames(lessons.Langs))
+		return usageErrorf("%s has no lessons: a lab folder keeps them in %s/<lang>/<step>.md, one folder per language (%s)", o.lab.Source, path.Join(o.lab.Source, labfolder.LessonsDir), langNames(lessons.Langs))
 	}
 	if !slices.Contains(have, o.lng) {
 		if o.langSet {
@@ -165,18 +163,13 @@ func (o *lessonOptions) complete(args []string) error {
 	return nil
 }
 
-// openLessons finds the lessons beside an instructor's assignment.yaml, or
-// the built-in ones.
-func openLessons(assignment string) (*lessons.Book, error) {
-	if assignment == "" {
-		return lessons.Open(lessons.Builtin(), lessons.BuiltinSource), nil
+// builtinLessons lists the built-in lab's lessons, for completion.
+func builtinLessons() ([]lessons.Lesson, error) {
+	l, err := labfolder.Builtin()
+	if err != nil {
+		return nil, err
 	}
-	dir := filepath.Join(assignment, "lessons")
-	fi, err := os.Stat(dir)
-	if err != nil || !fi.IsDir() {
-		return nil, usageErrorf("%s has no lessons folder: a custom assignment keeps its lessons in %s/<lang>/<step>.md beside %s", assignment, dir, spec.FileName)
-	}
-	return lessons.Open(os.DirFS(dir), dir), nil
+	return l.Lessons().List(lessons.English)
 }
 
 func langNames(ls []lessons.Lang) string {
@@ -211,7 +204,7 @@ func (o *lessonOptions) run(ctx context.Context) error {
 		if _, err := o.book.Lesson(o.lng, id); err != nil {
 			// A course may leave a step without a lesson: say what the
 			// spec asks for instead.
-			if step, ok := o.spec.Step(id); ok {
+			if step, ok := o.lab.Spec.Step(id); ok {
 				fmt.Fprintf(o.streams.Out, "%s: %s\n", step.ID, step.Title)
 				if step.Produce != "" {
 					fmt.Fprintf(o.streams.Out, "  %s\n", step.Produce)
@@ -450,7 +443,7 @@ func (o *lessonOptions) grade(ctx context.Context) (*checks.Report, error) {
 	case !fi.IsDir():
 		return nil, usageErrorf("%s is not a folder: --answers takes the folder that holds step-3.txt, step-5.txt, …", o.answers)
 	}
-	rep, err := checks.Grade(ctx, o.spec, nil, checks.Options{
+	rep, err := checks.Grade(ctx, o.lab.Spec, nil, checks.Options{
 		Answers:     os.DirFS(o.answers),
 		AnswersName: strings.TrimSuffix(o.answers, "/"),
 	})

@@ -457,7 +457,7 @@ func TestLessonCustomAssignment(t *testing.T) {
 	}
 	bare := courseDir(t, nil)
 	r = lab(t, "lesson", "3", "--assignment", bare)
-	if r.code != ExitUsage || !strings.Contains(r.returnedError.Error(), "has no lessons folder") {
+	if r.code != ExitUsage || !strings.Contains(r.returnedError.Error(), "has no lessons: a lab folder keeps them in "+bare+"/lessons/<lang>") {
 		t.Errorf("no lessons folder: exit %d, %v", r.code, r.returnedError)
 	}
 }

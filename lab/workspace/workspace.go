@@ -22,14 +22,15 @@ import (
 	"strings"
 
 	"github.com/k8s-debug-lab/lab/checks/spec"
-	"github.com/k8s-debug-lab/lab/lab/assignment"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 // AnswersDir is the answers folder's name in a workspace.
 const AnswersDir = "answers"
 
-// AssignmentDir is where a custom assignment is copied in a workspace, so
-// that the workflow grades against the same spec as the student.
+// AssignmentDir is where a custom lab folder is copied in a workspace, so
+// that the workflow grades against the same spec as the student, and the
+// student's lab up and lab lesson use its manifests and lessons.
 const AssignmentDir = "assignment"
 
 // WorkflowFile is the autograding workflow, where GitHub Classroom looks.
@@ -90,7 +91,7 @@ func Init(dir string, o Options) (Result, error) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return res, fmt.Errorf("creating %s: %w", filepath.Dir(p), err)
 		}
-		created, err := assignment.WriteNew(p, f.data, 0o644)
+		created, err := labfolder.WriteNew(p, f.data, 0o644)
 		if err != nil {
 			return res, err
 		}
@@ -139,13 +140,14 @@ func assignmentFiles(dir string) ([]file, error) {
 			return err
 		}
 		if d.IsDir() {
-			if p != "." && p != assignment.LessonsDir && !strings.HasPrefix(p, assignment.LessonsDir+"/") {
+			if p != "." && !inLabDir(p) {
 				return fs.SkipDir
 			}
 			return nil
 		}
-		keep := p == spec.FileName || p == assignment.SchemaFile ||
-			(strings.HasPrefix(p, assignment.LessonsDir+"/") && path.Ext(p) == ".md")
+		keep := p == spec.FileName || p == labfolder.SchemaFile ||
+			(strings.HasPrefix(p, labfolder.LessonsDir+"/") && path.Ext(p) == ".md") ||
+			(strings.HasPrefix(p, labfolder.ManifestsDir+"/") && path.Ext(p) == ".yaml")
 		if !keep || !d.Type().IsRegular() {
 			return nil
 		}
@@ -160,6 +162,17 @@ func assignmentFiles(dir string) ([]file, error) {
 		return nil, fmt.Errorf("copying the assignment from %s: %w", dir, err)
 	}
 	return out, nil
+}
+
+// inLabDir reports whether p is, or is inside, a folder a lab folder
+// holds: what a student's lab up, lesson and check --assignment read.
+func inLabDir(p string) bool {
+	for _, d := range []string{labfolder.LessonsDir, labfolder.ManifestsDir} {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 var release = regexp.MustCompile(`^v\d+\.\d+\.\d+$`)

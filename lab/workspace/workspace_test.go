@@ -17,7 +17,7 @@ import (
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/internal/golden"
-	"github.com/k8s-debug-lab/lab/lab/assignment"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/workspace"
 )
 
@@ -80,7 +80,7 @@ func TestWorkflow(t *testing.T) {
 		o := workspace.Options{Assignment: builtin(t), Version: tc.version}
 		if tc.custom {
 			course := filepath.Join(t.TempDir(), "course")
-			if _, err := assignment.New(course); err != nil {
+			if _, err := labfolder.New(course); err != nil {
 				t.Fatal(err)
 			}
 			os.MkdirAll(filepath.Join(course, "lessons", "en"), 0o755)
@@ -143,7 +143,7 @@ func TestWorkflow(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "assignment", "notes.txt")); err == nil {
 				t.Error("files other than the spec and lessons were copied")
 			}
-			if _, err := assignment.Load(filepath.Join(dir, "assignment")); err != nil {
+			if _, err := labfolder.Open(filepath.Join(dir, "assignment")); err != nil {
 				t.Errorf("the copied assignment does not load: %v", err)
 			}
 		}

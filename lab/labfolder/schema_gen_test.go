@@ -1,4 +1,4 @@
-package assignment_test
+package labfolder_test
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package assignment_test
+package labfolder_test
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks/match"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/internal/golden"
-	"github.com/k8s-debug-lab/lab/lab/assignment"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 const schemaPath = "../../assets/schema/" + assets.SchemaFile
@@ -125,7 +125,7 @@ func TestSchemaAcceptsBuiltinAndNew(t *testing.T) {
 		t.Errorf("the built-in assignment does not validate against the schema:\n%v", err)
 	}
 	dir := t.TempDir()
-	if _, err := assignment.New(dir); err != nil {
+	if _, err := labfolder.New(dir); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, spec.FileName))
@@ -239,7 +239,7 @@ func TestLoad(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeFolder(t, tc.files)
-			f, err := assignment.Load(dir)
+			_, f, err := load(dir)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), dir+tc.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, dir+tc.wantErr)
@@ -269,10 +269,10 @@ func TestLoad(t *testing.T) {
 
 func TestLoadGivenTheSpecFile(t *testing.T) {
 	dir := writeFolder(t, map[string]string{"assignment.yaml": string(builtinSpec(t))})
-	if _, err := assignment.Load(filepath.Join(dir, "assignment.yaml")); err != nil {
+	if _, _, err := load(filepath.Join(dir, "assignment.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := assignment.Load(filepath.Join(dir, "nothing")); err == nil || !strings.Contains(err.Error(), "lab assignment new") {
+	if _, _, err := load(filepath.Join(dir, "nothing")); err == nil || !strings.Contains(err.Error(), "lab assignment new") {
 		t.Errorf("a missing folder: %v", err)
 	}
 }
@@ -305,7 +305,7 @@ steps:
 
 func TestWarnings(t *testing.T) {
 	dir := writeFolder(t, map[string]string{"assignment.yaml": warnSpec})
-	f, err := assignment.Load(dir)
+	_, f, err := load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,23 +326,24 @@ func TestWarnings(t *testing.T) {
 
 func TestNewNeverOverwrites(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "course")
-	w, err := assignment.New(dir)
+	w, err := labfolder.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(w.Created) < 5 || !slices.Equal(w.Created[:3], []string{"assignment.yaml", "assignment.schema.json", "README.md"}) ||
-		!slices.Contains(w.Created, "lessons/en/step-3.md") || !slices.Contains(w.Created, "lessons/ru/star.md") {
-		t.Errorf("created %v", w.Created)
+	for _, want := range []string{"assignment.yaml", "assignment.schema.json", "README.md", "lessons/en/step-3.md", "lessons/ru/star.md", "manifests/pod.yaml"} {
+		if !slices.Contains(w.Created, want) {
+			t.Errorf("created %v, not %s", w.Created, want)
+		}
 	}
-	f, err := assignment.Load(dir)
+	l, f, err := load(dir)
 	if err != nil {
 		t.Fatalf("the new folder does not validate: %v", err)
 	}
 	if len(f.Warnings) != 0 || len(f.Lessons["en"]) == 0 || len(f.Lessons["ru"]) == 0 {
 		t.Errorf("the new folder: warnings %v, lessons %v", f.Warnings, f.Lessons)
 	}
-	if f.Spec.Name != "kubernetes-debug" || len(f.Spec.Steps) != 7 {
-		t.Errorf("new spec: %s with %d steps", f.Spec.Name, len(f.Spec.Steps))
+	if l.Spec.Name != "kubernetes-debug" || len(l.Spec.Steps) != 7 {
+		t.Errorf("new spec: %s with %d steps", l.Spec.Name, len(l.Spec.Steps))
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "assignment.yaml"))
 	if !bytes.HasPrefix(data, []byte("# yaml-language-server: $schema=./assignment.schema.json\n")) {
@@ -356,7 +357,7 @@ func TestNewNeverOverwrites(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "README.md")); err != nil {
 		t.Fatal(err)
 	}
-	w, err = assignment.New(dir)
+	w, err = labfolder.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +370,7 @@ func TestNewNeverOverwrites(t *testing.T) {
 
 	file := filepath.Join(t.TempDir(), "f")
 	os.WriteFile(file, nil, 0o644)
-	if _, err := assignment.New(file); err == nil {
+	if _, err := labfolder.New(file); err == nil {
 		t.Error("New into a file: no error")
 	}
 }
@@ -382,7 +383,7 @@ func TestWriteNewRefusesToFollowAnExistingPath(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Skip(err)
 	}
-	created, err := assignment.WriteNew(link, []byte("x"), 0o644)
+	created, err := labfolder.WriteNew(link, []byte("x"), 0o644)
 	if err != nil || created {
 		t.Fatalf("created %v, err %v", created, err)
 	}
@@ -391,10 +392,20 @@ func TestWriteNewRefusesToFollowAnExistingPath(t *testing.T) {
 	}
 	dangling := filepath.Join(dir, "dangling")
 	os.Symlink(filepath.Join(dir, "nowhere"), dangling)
-	if created, err := assignment.WriteNew(dangling, []byte("x"), 0o644); created || err != nil {
+	if created, err := labfolder.WriteNew(dangling, []byte("x"), 0o644); created || err != nil {
 		t.Errorf("dangling link: created %v, err %v", created, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "nowhere")); !errors.Is(err, fs.ErrNotExist) {
 		t.Error("WriteNew created the target of a dangling symlink")
 	}
+}
+
+// load opens and validates a lab folder, as lab assignment validate does.
+func load(dir string) (*labfolder.Lab, *labfolder.Validation, error) {
+	l, err := labfolder.Open(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := l.Validate()
+	return l, v, err
 }

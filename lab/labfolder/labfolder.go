@@ -1,19 +1,22 @@
-// Package assignment reads and starts assignment folders: the unit an
-// instructor hands out, versions and grades against.
+// Package labfolder opens, validates and starts lab folders: the unit an
+// instructor writes, hands out and grades against. One folder holds a whole
+// lab:
 //
-// A folder holds the spec and, optionally, its lessons:
+//	DIR/assignment.yaml          the spec (apiVersion lab/v1, see checks/spec):
+//	                             steps, checks, live checks, the solution
+//	DIR/manifests/*.yaml         what lab up deploys and lab reset recreates
+//	DIR/lessons/<lang>/<id>.md   lessons in each language (en, ru, …)
+//	DIR/assignment.schema.json   the spec's JSON Schema, for editors (written by New)
 //
-//	DIR/assignment.yaml          the spec (apiVersion lab/v1), see checks/spec
-//	DIR/assignment.schema.json   its JSON Schema, for editors (written by New)
-//	DIR/lessons/<lang>/*.md      lessons in each language (en, ru, …)
-//
-// The built-in assignment has the same shape (assets.Lab() and the
-// embedded lessons), so a custom one is loaded by the same code. Load is
-// what `lab assignment validate` runs: the spec loader's verdict (the first
-// mistake with file, line and field), the lessons folder's shape, and
-// warnings for what loads but will puzzle students. New writes a starter
-// folder from the built-in spec and never overwrites a file.
-package assignment
+// The built-in lab is such a folder, embedded (assets.Lab), and is opened
+// by the same code, so that an instructor's folder behaves exactly like
+// it. Open is what every command taking --assignment runs: the spec's
+// verdict (the first mistake with file, line and field). Validate is what
+// `lab assignment validate` runs on top: the manifests, the lessons
+// folder's shape, and warnings for what loads but will puzzle students.
+// New writes a starter folder from the built-in lab and never overwrites a
+// file.
+package labfolder
 
 import (
 	"bytes"
@@ -27,6 +30,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -36,32 +40,50 @@ import (
 	"github.com/k8s-debug-lab/lab/lessons"
 )
 
-// LessonsDir is the lessons folder inside an assignment folder; it holds
-// one folder per language, each with markdown lessons.
+// LessonsDir is the lessons folder inside a lab folder; it holds one
+// folder per language, each with markdown lessons.
 const LessonsDir = "lessons"
+
+// ManifestsDir is the folder of Kubernetes objects lab up deploys.
+const ManifestsDir = "manifests"
 
 // SchemaFile is the schema's name inside a folder made by New.
 const SchemaFile = assets.SchemaFile
 
-// Folder is a loaded, valid assignment folder.
-type Folder struct {
-	// Dir is the folder as given.
+// Lab is an opened lab folder: its spec loaded and valid. Its lessons and
+// manifests are read when asked for, so that grading pays only for the
+// spec.
+type Lab struct {
+	// Source names the folder in messages: its path as given, or
+	// assets.BuiltinSource.
+	Source string
+	// Dir is the folder on disk; empty for the built-in lab.
 	Dir string
-	// Spec is the loaded assignment.
+	// FS is the folder's content.
+	FS fs.FS
+	// Spec is the loaded assignment.yaml.
 	Spec *spec.Assignment
-	// Lessons are the markdown files under lessons/, by language.
-	Lessons map[string][]string
-	// Warnings are things that load but that students will trip over.
-	Warnings []*spec.Error
 }
 
-// Load validates the folder dir (or the folder of dir when it names the
-// spec file itself). The error is a *spec.Error when the mistake has a
-// place in a file.
-func Load(dir string) (*Folder, error) {
+// Builtin is the lab embedded in lab's binary, opened once per process.
+var Builtin = sync.OnceValues(func() (*Lab, error) {
+	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
+	if err != nil {
+		return nil, fmt.Errorf("the built-in lab does not load (a bug in this build): %w", err)
+	}
+	return &Lab{Source: assets.BuiltinSource, FS: assets.Lab(), Spec: a}, nil
+})
+
+// Open opens the lab folder dir (or the folder of dir when it names the
+// spec file itself); an empty dir is the built-in lab. The error is a
+// *spec.Error when the mistake has a place in a file.
+func Open(dir string) (*Lab, error) {
+	if dir == "" {
+		return Builtin()
+	}
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		if filepath.Base(dir) != spec.FileName {
-			return nil, fmt.Errorf("%s is a file: give the assignment folder, which holds %s", dir, spec.FileName)
+			return nil, fmt.Errorf("%s is not a folder: give the lab folder, which holds %s", dir, spec.FileName)
 		}
 		dir = filepath.Dir(dir)
 	} else if err != nil {
@@ -70,27 +92,61 @@ func Load(dir string) (*Folder, error) {
 		}
 		return nil, fmt.Errorf("reading %s: %w", dir, err)
 	}
-	return LoadFS(os.DirFS(dir), filepath.Clean(dir))
+	dir = filepath.Clean(dir)
+	return OpenFS(os.DirFS(dir), dir)
 }
 
-// LoadFS validates an assignment folder given as a file system; source
-// names it in messages.
-func LoadFS(fsys fs.FS, source string) (*Folder, error) {
+// OpenFS opens a lab folder given as a file system; source names it in
+// messages.
+func OpenFS(fsys fs.FS, source string) (*Lab, error) {
 	a, err := spec.Load(fsys, source)
 	if err != nil {
 		return nil, err
 	}
-	f := &Folder{Dir: source, Spec: a}
-	data, err := fs.ReadFile(fsys, spec.FileName)
-	if err != nil { // it just loaded; a race with an editor
-		return nil, fmt.Errorf("reading %s: %w", a.Source, err)
+	return &Lab{Source: source, Dir: source, FS: fsys, Spec: a}, nil
+}
+
+// Builtin reports whether l is the embedded lab.
+func (l *Lab) Builtin() bool { return l.Dir == "" }
+
+// Lessons are the lab's lessons, read lazily; a folder without any has a
+// Book with no languages.
+func (l *Lab) Lessons() *lessons.Book {
+	sub, err := fs.Sub(l.FS, LessonsDir)
+	if err != nil { // cannot happen: LessonsDir is a valid path
+		panic(err)
 	}
-	f.Warnings = warnings(a, data)
-	if f.Lessons, err = readLessons(fsys, source); err != nil {
+	where := path.Join(l.Source, LessonsDir)
+	if l.Builtin() {
+		where = lessons.BuiltinSource
+	}
+	return lessons.Open(sub, where)
+}
+
+// Validation is what Validate found beyond the spec.
+type Validation struct {
+	// Lessons are the markdown files under lessons/, by language.
+	Lessons map[string][]string
+	// Warnings are things that load but that students will trip over.
+	Warnings []*spec.Error
+}
+
+// Validate checks the whole folder, not only the spec Open loaded: the
+// lessons folder's shape and every lesson, and warnings for what will
+// puzzle students. The error is a *spec.Error when the mistake has a place
+// in a file.
+func (l *Lab) Validate() (*Validation, error) {
+	v := &Validation{}
+	data, err := fs.ReadFile(l.FS, spec.FileName)
+	if err != nil { // it just loaded; a race with an editor
+		return nil, fmt.Errorf("reading %s: %w", l.Spec.Source, err)
+	}
+	v.Warnings = warnings(l.Spec, data)
+	if v.Lessons, err = readLessons(l.FS, l.Source); err != nil {
 		return nil, err
 	}
-	f.Warnings = append(f.Warnings, lessonWarnings(a, f.Lessons, source)...)
-	return f, nil
+	v.Warnings = append(v.Warnings, lessonWarnings(l.Spec, v.Lessons, l.Source)...)
+	return v, nil
 }
 
 var langTag = regexp.MustCompile(`^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$`)
@@ -268,9 +324,9 @@ func lookup(doc *yaml.Node, key string) *yaml.Node {
 }
 
 // Languages lists the lesson languages, sorted.
-func (f *Folder) Languages() []string {
-	langs := make([]string, 0, len(f.Lessons))
-	for l := range f.Lessons {
+func (v *Validation) Languages() []string {
+	langs := make([]string, 0, len(v.Lessons))
+	for l := range v.Lessons {
 		langs = append(langs, l)
 	}
 	sort.Strings(langs)
@@ -300,48 +356,45 @@ const newHeader = `# yaml-language-server: $schema=./` + SchemaFile + `
 #
 `
 
-// New writes a starter assignment folder into dir: the built-in spec
-// (with a header pointing editors at the schema), the schema, a README on
-// the folder's layout, and the built-in lessons under lessons/, so that
-// the new folder is complete and lab lesson --assignment shows them.
-// Existing files are kept, never overwritten.
+// New writes a starter lab folder into dir: a copy of the built-in lab
+// (its spec with a header pointing editors at the schema, its manifests
+// and its lessons), the schema, and a README on the folder's layout, so
+// that the new folder is complete and every command taking --assignment
+// works on it at once. Existing files are kept, never overwritten.
 func New(dir string) (Written, error) {
 	var w Written
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return w, fmt.Errorf("%s is a file: give a folder for the new assignment", dir)
-	}
-	builtin, err := fs.ReadFile(assets.Lab(), spec.FileName)
-	if err != nil {
-		return w, fmt.Errorf("reading the built-in assignment (a bug in this build): %w", err)
+		return w, fmt.Errorf("%s is a file: give a folder for the new lab", dir)
 	}
 	schema, err := fs.ReadFile(assets.Schema(), assets.SchemaFile)
 	if err != nil {
 		return w, fmt.Errorf("reading the schema (a bug in this build): %w", err)
 	}
-	files := []struct {
+	type file struct {
 		name string
 		data []byte
-	}{
+	}
+	builtin, err := fs.ReadFile(assets.Lab(), spec.FileName)
+	if err != nil {
+		return w, fmt.Errorf("reading the built-in lab (a bug in this build): %w", err)
+	}
+	// The spec and what explains it first, as the list of created files
+	// is read.
+	files := []file{
 		{spec.FileName, append([]byte(newHeader), builtin...)},
 		{SchemaFile, schema},
 		{"README.md", []byte(readme)},
 	}
-	err = fs.WalkDir(lessons.Builtin(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Ext(p) != ".md" {
+	err = fs.WalkDir(assets.Lab(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || p == spec.FileName {
 			return err
 		}
-		data, err := fs.ReadFile(lessons.Builtin(), p)
-		if err != nil {
-			return err
-		}
-		files = append(files, struct {
-			name string
-			data []byte
-		}{path.Join(LessonsDir, p), data})
-		return nil
+		data, err := fs.ReadFile(assets.Lab(), p)
+		files = append(files, file{p, data})
+		return err
 	})
 	if err != nil {
-		return w, fmt.Errorf("reading the built-in lessons (a bug in this build): %w", err)
+		return w, fmt.Errorf("reading the built-in lab (a bug in this build): %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return w, fmt.Errorf("creating %s: %w", dir, err)
@@ -385,9 +438,9 @@ func WriteNew(file string, data []byte, perm fs.FileMode) (bool, error) {
 	return true, nil
 }
 
-// Summary describes a loaded folder in one line per fact, for people.
-func (f *Folder) Summary() []string {
-	a := f.Spec
+// Summary describes a validated folder in one line per fact, for people.
+func (l *Lab) Summary(v *Validation) []string {
+	a := l.Spec
 	graded := 0
 	for _, s := range a.Steps {
 		if s.Graded() {
@@ -398,13 +451,13 @@ func (f *Folder) Summary() []string {
 		fmt.Sprintf("%s: %s (%s), %d steps (%s), %d points, %d graded from answers files",
 			a.Source, a.Name, spec.APIVersion, len(a.Steps), strings.Join(a.IDs(), ", "), a.MaxPoints(), graded),
 	}
-	if len(f.Lessons) == 0 {
-		lines = append(lines, fmt.Sprintf("%s: no lessons: lab lesson --assignment needs %s/<lang>/<step>.md", f.Dir, LessonsDir))
+	if len(v.Lessons) == 0 {
+		lines = append(lines, fmt.Sprintf("%s: no lessons: lab lesson --assignment needs %s/<lang>/<step>.md", l.Source, LessonsDir))
 	}
-	for _, l := range f.Languages() {
-		names := slices.Clone(f.Lessons[l])
+	for _, lang := range v.Languages() {
+		names := slices.Clone(v.Lessons[lang])
 		sort.Strings(names)
-		lines = append(lines, fmt.Sprintf("%s: %d lessons (%s)", path.Join(f.Dir, LessonsDir, l), len(names), strings.Join(names, ", ")))
+		lines = append(lines, fmt.Sprintf("%s: %d lessons (%s)", path.Join(l.Source, LessonsDir, lang), len(names), strings.Join(names, ", ")))
 	}
 	return lines
 }

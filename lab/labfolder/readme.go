@@ -1,4 +1,4 @@
-package assignment
+package labfolder
 
 // readme is the README.md that New writes beside the spec: what the folder
 // holds and how each field of the spec is used, for an instructor who
