@@ -5,6 +5,7 @@ import (
 	"iter"
 	"strconv"
 
+	"github.com/k8s-debug-lab/lab/checks/decode"
 	"github.com/k8s-debug-lab/lab/checks/parse/ps"
 )
 
@@ -77,4 +78,31 @@ func (psExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 			s.Format = "ps (no header)"
 		}
 	}
+}
+
+// Processes is what a ps listing says about the workload's processes: its
+// main process and workers (ps.Finder's roles: nginx's process titles, else
+// parent PIDs and users), and whether PID 1 is the sandbox's /pause.
+type Processes struct {
+	Masters, Workers []int
+	// PauseIsPID1 is true in a pod that shares its PID namespace.
+	PauseIsPID1 bool
+	// Seen says what was found, for a message when it is not enough.
+	Seen string
+}
+
+// ReadProcesses reads a ps listing as the ps extractor does: what lab
+// solve and lab lesson use to fill {{.MasterPID}} and {{.WorkerPID}}.
+func ReadProcesses(out string) Processes {
+	var f ps.Finder
+	var p Processes
+	for r := range ps.Parse(decode.String(out)) {
+		f.Add(r)
+		if ps.IsPause(r) && r.PID == 1 {
+			p.PauseIsPID1 = true
+		}
+	}
+	p.Masters, p.Workers = f.Result()
+	p.Seen = f.String()
+	return p
 }

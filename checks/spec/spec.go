@@ -46,8 +46,57 @@ type Assignment struct {
 	// reports and lab records name the exact spec that graded them, so
 	// that two grades can be told apart when the spec changed between.
 	Digest string `json:"digest"`
+	// Workload is the pod the lab is about: what lab up waits for,
+	// students debug, and lab traffic sends requests to.
+	Workload Workload `json:"workload"`
+	// Images are the images the lab runs besides its manifests'.
+	Images Images `json:"images"`
 	// Steps in the order the assignment gives them.
 	Steps []Step `json:"steps"`
+}
+
+// Workload names the lab's pod inside its manifests.
+type Workload struct {
+	// Pod is the pod's name (and its Service's, when it has one).
+	Pod string `json:"pod"`
+	// Container is the container students target with kubectl debug
+	// --target, and whose log files they read on the node.
+	Container string `json:"container"`
+	// Port is the port lab traffic requests, on the pod and its Service.
+	Port int `json:"port"`
+}
+
+// DefaultWorkload is the built-in lab's pod, and the workload of a spec
+// that names none (specs written before the field existed).
+var DefaultWorkload = Workload{Pod: "nginx-distroless", Container: "nginx", Port: 80}
+
+// Images are the tools' images: what kubectl debug and lab traffic run.
+// lab up --preload and lab bundle carry them with the manifests' images,
+// so that a classroom without internet can do every step.
+type Images struct {
+	// Debugger is the ephemeral debug container's image (kubectl debug
+	// --image): tcpdump, strace, ps, ls.
+	Debugger string `json:"debugger"`
+	// NodeDebugger is the node debug pod's image (kubectl debug node/…
+	// --image).
+	NodeDebugger string `json:"nodeDebugger"`
+	// TrafficClient sends lab traffic --via pod's requests (curl).
+	TrafficClient string `json:"trafficClient"`
+}
+
+// DefaultImages are the built-in lab's tools, and those of a spec that
+// names none.
+var DefaultImages = Images{Debugger: "nicolaka/netshoot", NodeDebugger: "ubuntu", TrafficClient: "curlimages/curl"}
+
+// List is the images in a fixed order, without repeats.
+func (i Images) List() []string {
+	var out []string
+	for _, img := range []string{i.Debugger, i.NodeDebugger, i.TrafficClient} {
+		if img != "" && !slices.Contains(out, img) {
+			out = append(out, img)
+		}
+	}
+	return out
 }
 
 // Step is one graded step.
@@ -80,6 +129,85 @@ type Step struct {
 	// passed: the first whose matchers all hold fails the step. Their
 	// values and texts may name live values as ${pod.ip} (see LiveVars).
 	Cross []Rule `json:"cross,omitempty"`
+	// Solve is what lab solve does for this step, in order.
+	Solve []Action `json:"solve,omitempty"`
+}
+
+// Action is one thing lab solve does, the way a student would: exactly one
+// of Start, Run, Kubectl and Traffic is set.
+type Action struct {
+	// Start is "debugger": add the ephemeral debug container (kubectl
+	// debug -it POD --image=<images.debugger> --target=<container>
+	// --profile=general), or reuse a running one that fits.
+	Start string `json:"start,omitempty"`
+	// Run is a shell command run in In; {{.Name}} placeholders (SolveVars)
+	// are filled from the lab first.
+	Run string `json:"run,omitempty"`
+	// In is where Run runs: "debugger" (the ephemeral container, the
+	// default) or "node" (a node debug pod with the node's / at /host).
+	In string `json:"in,omitempty"`
+	// While is "traffic": Run is started, lab traffic sends requests both
+	// ways once Run has printed Ready, then Run is interrupted (SIGINT) as
+	// a student presses Ctrl-C.
+	While string `json:"while,omitempty"`
+	// Ready is the text Run prints once it listens (tcpdump's "listening
+	// on", strace's "attached"); required with While.
+	Ready string `json:"ready,omitempty"`
+	// Output is which of Run's streams is saved: "stdout" (the default)
+	// or "stderr" (strace writes its trace there).
+	Output string `json:"output,omitempty"`
+	// Kubectl is "get pod -o wide": what kubectl prints for the lab's pod,
+	// rendered by lab with kubectl's columns.
+	Kubectl string `json:"kubectl,omitempty"`
+	// Traffic sends lab traffic: "both", "port-forward" or "pod".
+	Traffic string `json:"traffic,omitempty"`
+	// Save is the answers file the output is written to, one of the
+	// step's files; empty for an action done for its effect.
+	Save string `json:"save,omitempty"`
+}
+
+// The values an Action's fields may take.
+const (
+	StartDebugger  = "debugger"
+	InDebugger     = "debugger"
+	InNode         = "node"
+	WhileTraffic   = "traffic"
+	OutputStdout   = "stdout"
+	OutputStderr   = "stderr"
+	KubectlPodWide = "get pod -o wide"
+)
+
+// TrafficWays are the values of Action.Traffic, as lab traffic --via
+// takes them.
+var TrafficWays = []string{"both", "port-forward", "pod"}
+
+// SolveVars are the placeholders a Run command may use as {{.Name}}: the
+// lab's facts, as lab lesson fills them into the lessons' commands.
+var SolveVars = []string{
+	"Namespace", // the lab's namespace
+	"Pod",       // the workload's pod
+	"Container", // the workload's container
+	"PodUID",    // the pod's UID
+	"PodIP",     // the pod's IP
+	"Node",      // the node it runs on
+	"LogDir",    // its container's log folder on the node, ending in /
+	"Debugger",  // the ephemeral debug container's name
+	"MasterPID", // the workload's main process, as ps in the debugger shows it
+	"WorkerPID", // its first worker (a child of the main process)
+}
+
+var solveVar = regexp.MustCompile(`\{\{\s*\.([A-Za-z]+)\s*\}\}`)
+
+// Placeholders lists the {{.Name}} placeholders a command uses, in order,
+// each once.
+func Placeholders(cmd string) []string {
+	var out []string
+	for _, m := range solveVar.FindAllStringSubmatch(cmd, -1) {
+		if !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
 }
 
 // Rule is a list of matchers that hold together, with what to tell the
@@ -329,7 +457,7 @@ func (l *loader) required(m map[string]*yaml.Node, parent *yaml.Node, field, key
 }
 
 func (l *loader) assignment(n *yaml.Node) *Assignment {
-	f := l.fields(n, "", "apiVersion", "kind", "metadata", "steps")
+	f := l.fields(n, "", "apiVersion", "kind", "metadata", "workload", "images", "steps")
 	if v := l.str(l.required(f, n, "", "apiVersion"), "apiVersion"); l.err == nil && v != APIVersion {
 		l.fail(f["apiVersion"], "apiVersion", "unsupported version %q (this lab reads %s)", v, APIVersion)
 	}
@@ -342,6 +470,8 @@ func (l *loader) assignment(n *yaml.Node) *Assignment {
 		a.Name = l.str(l.required(m, md, "metadata", "name"), "metadata.name")
 		a.Title = l.str(m["title"], "metadata.title")
 	}
+	a.Workload = l.workload(f["workload"])
+	a.Images = l.images(f["images"])
 	steps := l.required(f, n, "", "steps")
 	if steps == nil {
 		return a
@@ -366,7 +496,7 @@ func (l *loader) assignment(n *yaml.Node) *Assignment {
 var stepID = regexp.MustCompile(`^(step-[1-9][0-9]*|star)$`)
 
 func (l *loader) step(n *yaml.Node, field string) Step {
-	f := l.fields(n, field, "id", "title", "points", "files", "produce", "parser", "expect", "diagnose", "require", "live", "cross")
+	f := l.fields(n, field, "id", "title", "points", "files", "produce", "parser", "expect", "diagnose", "require", "live", "cross", "solve")
 	s := Step{
 		ID:      l.str(l.required(f, n, field, "id"), field+".id"),
 		Title:   l.str(f["title"], field+".title"),
@@ -412,7 +542,128 @@ func (l *loader) step(n *yaml.Node, field string) Step {
 	s.Require = l.rules(f["require"], field+".require", ex, false)
 	s.Cross = l.rules(f["cross"], field+".cross", ex, true)
 	l.checkVars(f["cross"], field+".cross", s.Cross)
+	s.Solve = l.solve(f["solve"], field+".solve", s.Files)
 	return s
+}
+
+// k8sName is what Kubernetes accepts as a pod or container name.
+var k8sName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+func (l *loader) workload(n *yaml.Node) Workload {
+	if n == nil {
+		return DefaultWorkload
+	}
+	f := l.fields(n, "workload", "pod", "container", "port")
+	w := Workload{
+		Pod:       l.str(l.required(f, n, "workload", "pod"), "workload.pod"),
+		Container: l.str(l.required(f, n, "workload", "container"), "workload.container"),
+		Port:      l.int(f["port"], "workload.port"),
+	}
+	for _, c := range []struct {
+		key, v string
+	}{{"pod", w.Pod}, {"container", w.Container}} {
+		if c.v != "" && !k8sName.MatchString(c.v) {
+			l.fail(f[c.key], "workload."+c.key, "%q is not a Kubernetes name (lower-case letters, digits and -, at most 63)", c.v)
+		}
+	}
+	switch {
+	case f["port"] == nil:
+		w.Port = DefaultWorkload.Port
+	case w.Port < 1 || w.Port > 65535:
+		l.fail(f["port"], "workload.port", "%d is not a port (1-65535)", w.Port)
+	}
+	return w
+}
+
+func (l *loader) images(n *yaml.Node) Images {
+	i := DefaultImages
+	if n == nil {
+		return i
+	}
+	f := l.fields(n, "images", "debugger", "nodeDebugger", "trafficClient")
+	for key, into := range map[string]*string{"debugger": &i.Debugger, "nodeDebugger": &i.NodeDebugger, "trafficClient": &i.TrafficClient} {
+		if v, ok := f[key]; ok {
+			if *into = l.str(v, "images."+key); *into == "" {
+				l.fail(v, "images."+key, "empty: name an image, or leave the field out for %s", key)
+			}
+		}
+	}
+	return i
+}
+
+// solve reads a step's solution: each action does one thing, and what it
+// saves is one of the step's answers files.
+func (l *loader) solve(n *yaml.Node, field string, files []string) []Action {
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		l.fail(n, field, "want a non-empty list of actions (start, run, kubectl or traffic)")
+		return nil
+	}
+	var out []Action
+	for i, an := range n.Content {
+		af := fmt.Sprintf("%s[%d]", field, i)
+		f := l.fields(an, af, "start", "run", "in", "while", "ready", "output", "kubectl", "traffic", "save")
+		a := Action{
+			Start: l.str(f["start"], af+".start"), Run: l.str(f["run"], af+".run"),
+			In: l.str(f["in"], af+".in"), While: l.str(f["while"], af+".while"),
+			Ready: l.str(f["ready"], af+".ready"), Output: l.str(f["output"], af+".output"),
+			Kubectl: l.str(f["kubectl"], af+".kubectl"), Traffic: l.str(f["traffic"], af+".traffic"),
+			Save: l.str(f["save"], af+".save"),
+		}
+		var kinds []string
+		for _, k := range []string{"start", "run", "kubectl", "traffic"} {
+			if f[k] != nil {
+				kinds = append(kinds, k)
+			}
+		}
+		if len(kinds) != 1 {
+			l.fail(an, af, "an action does one thing: give exactly one of start, run, kubectl, traffic (got %s)", orNone(kinds))
+			continue
+		}
+		oneOf := func(key, v string, want ...string) {
+			if f[key] != nil && !slices.Contains(want, v) {
+				l.fail(f[key], af+"."+key, "unknown %s: %s (want %s)", key, v, strings.Join(want, " or "))
+			}
+		}
+		oneOf("start", a.Start, StartDebugger)
+		oneOf("in", a.In, InDebugger, InNode)
+		oneOf("while", a.While, WhileTraffic)
+		oneOf("output", a.Output, OutputStdout, OutputStderr)
+		oneOf("kubectl", a.Kubectl, KubectlPodWide)
+		oneOf("traffic", a.Traffic, TrafficWays...)
+		for _, key := range []string{"in", "while", "ready", "output"} {
+			if f[key] != nil && a.Run == "" && f["run"] == nil {
+				l.fail(f[key], af+"."+key, "%s goes with run", key)
+			}
+		}
+		if (a.While == "") != (a.Ready == "") {
+			l.fail(an, af, "while and ready go together: lab solve starts the traffic once the command prints ready")
+		}
+		if f["save"] != nil {
+			switch {
+			case a.Run == "" && a.Kubectl == "":
+				l.fail(f["save"], af+".save", "only run and kubectl print something to save")
+			case !slices.Contains(files, a.Save):
+				l.fail(f["save"], af+".save", "%q is not one of this step's files (%s)", a.Save, orNone(files))
+			}
+		}
+		for _, v := range Placeholders(a.Run) {
+			if !slices.Contains(SolveVars, v) {
+				l.fail(f["run"], af+".run", "unknown placeholder {{.%s}} (want one of %s)", v, strings.Join(SolveVars, ", "))
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }
 
 // checkVars refuses a ${name} that is not a live value; ${got} may stand

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -89,6 +90,52 @@ func TestParseGood(t *testing.T) {
 	if len(s.Diagnose) != 1 || s.Diagnose[0].When[0].Kind != match.SubsetOf {
 		t.Errorf("diagnose = %+v", s.Diagnose)
 	}
+	// A spec that names no workload or images is about the built-in pod,
+	// as every spec was before the fields existed.
+	if a.Workload != spec.DefaultWorkload || a.Images != spec.DefaultImages {
+		t.Errorf("defaults: workload %+v, images %+v", a.Workload, a.Images)
+	}
+}
+
+func TestParseWorkloadImagesSolve(t *testing.T) {
+	src := strings.Replace(good, "steps:", `workload: {pod: web, container: httpd}
+images: {debugger: busybox}
+steps:`, 1)
+	src = strings.Replace(src, "    parser: ls", `    parser: ls
+    solve:
+      - start: debugger
+      - run: ls -la /proc/{{.MasterPID}}/root/
+        save: step-3.txt
+      - run: tcpdump -l -nn port 80
+        while: traffic
+        ready: listening on
+      - {kubectl: get pod -o wide, save: step-3.txt}
+      - {traffic: pod}
+      - {run: 'cat /host{{.LogDir}}*.log', in: node, output: stderr}`, 1)
+	a, err := spec.Parse([]byte(src), "mini.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (spec.Workload{Pod: "web", Container: "httpd", Port: 80}); a.Workload != want {
+		t.Errorf("workload %+v, want %+v", a.Workload, want)
+	}
+	if want := []string{"busybox", "ubuntu", "curlimages/curl"}; !slices.Equal(a.Images.List(), want) {
+		t.Errorf("images %v, want %v", a.Images.List(), want)
+	}
+	want := []spec.Action{
+		{Start: "debugger"},
+		{Run: "ls -la /proc/{{.MasterPID}}/root/", Save: "step-3.txt"},
+		{Run: "tcpdump -l -nn port 80", While: "traffic", Ready: "listening on"},
+		{Kubectl: "get pod -o wide", Save: "step-3.txt"},
+		{Traffic: "pod"},
+		{Run: "cat /host{{.LogDir}}*.log", In: "node", Output: "stderr"},
+	}
+	if diff := cmp.Diff(want, a.Steps[0].Solve); diff != "" {
+		t.Errorf("solve (-want +got):\n%s", diff)
+	}
+	if got := spec.Placeholders("a {{.PodIP}} b {{ .LogDir }} {{.PodIP}}"); !slices.Equal(got, []string{"PodIP", "LogDir"}) {
+		t.Errorf("Placeholders = %v", got)
+	}
 }
 
 // Each mistake is reported with file, line and field.
@@ -98,7 +145,20 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"version", "lab/v1", "lab/v2", `mini.yaml:1: apiVersion: unsupported version "lab/v2" (this lab reads lab/v1)`},
 		{"kind", "kind: Assignment", "kind: Pod", `mini.yaml:2: kind: want "Assignment", got "Pod"`},
-		{"unknown top field", "metadata:", "metdata:", `mini.yaml:3: metdata: unknown field (known: apiVersion, kind, metadata, steps)`},
+		{"unknown top field", "metadata:", "metdata:", `mini.yaml:3: metdata: unknown field (known: apiVersion, kind, metadata, workload, images, steps)`},
+		{"workload without container", "steps:", "workload: {pod: web}\nsteps:", `mini.yaml:5: workload.container: required`},
+		{"workload not a name", "steps:", "workload: {pod: Web_1, container: web}\nsteps:", `mini.yaml:5: workload.pod: "Web_1" is not a Kubernetes name`},
+		{"workload port", "steps:", "workload: {pod: web, container: web, port: 70000}\nsteps:", `mini.yaml:5: workload.port: 70000 is not a port (1-65535)`},
+		{"images typo", "steps:", "images: {debuger: busybox}\nsteps:", `mini.yaml:5: images.debuger: unknown field (known: debugger, nodeDebugger, trafficClient)`},
+		{"solve two things", "    parser: ls", "    parser: ls\n    solve:\n      - {start: debugger, run: ls}", `mini.yaml:11: steps[0].solve[0]: an action does one thing: give exactly one of start, run, kubectl, traffic (got start, run)`},
+		{"solve nothing", "    parser: ls", "    parser: ls\n    solve:\n      - {save: step-3.txt}", `mini.yaml:11: steps[0].solve[0]: an action does one thing: give exactly one of start, run, kubectl, traffic (got none)`},
+		{"solve unknown place", "    parser: ls", "    parser: ls\n    solve:\n      - {run: ls, in: host}", `mini.yaml:11: steps[0].solve[0].in: unknown in: host (want debugger or node)`},
+		{"solve saves another file", "    parser: ls", "    parser: ls\n    solve:\n      - {run: ls, save: step-4.txt}", `mini.yaml:11: steps[0].solve[0].save: "step-4.txt" is not one of this step's files (step-3.txt)`},
+		{"solve while without ready", "    parser: ls", "    parser: ls\n    solve:\n      - {run: tcpdump, while: traffic}", `mini.yaml:11: steps[0].solve[0]: while and ready go together`},
+		{"solve unknown placeholder", "    parser: ls", "    parser: ls\n    solve:\n      - {run: 'ls /proc/{{.NginxPID}}/root'}", `mini.yaml:11: steps[0].solve[0].run: unknown placeholder {{.NginxPID}} (want one of Namespace, Pod, `},
+		{"solve kubectl", "    parser: ls", "    parser: ls\n    solve:\n      - {kubectl: get pods}", `mini.yaml:11: steps[0].solve[0].kubectl: unknown kubectl: get pods (want get pod -o wide)`},
+		{"solve traffic way", "    parser: ls", "    parser: ls\n    solve:\n      - {traffic: curl}", `mini.yaml:11: steps[0].solve[0].traffic: unknown traffic: curl (want both or port-forward or pod)`},
+		{"ready without run", "    parser: ls", "    parser: ls\n    solve:\n      - {traffic: both, ready: ok}", `mini.yaml:11: steps[0].solve[0].ready: ready goes with run`},
 		{"step id", "id: step-3", "id: three", `mini.yaml:6: steps[0].id: "three" is not a step id (want step-N or star)`},
 		{"unknown parser", "parser: ls", "parser: dir", `mini.yaml:9: steps[0].parser: unknown parser "dir" (want one of `},
 		{"unknown fact", "- fact: entry\n        message: no listing", "- fact: entries\n        message: no listing", `mini.yaml:15: steps[0].require[0].fact: parser ls reports no fact "entries" (it reports: `},

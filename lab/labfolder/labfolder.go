@@ -142,6 +142,12 @@ func (l *Lab) Validate() (*Validation, error) {
 		return nil, fmt.Errorf("reading %s: %w", l.Spec.Source, err)
 	}
 	v.Warnings = warnings(l.Spec, data)
+	if _, err := l.Manifests(); err != nil {
+		return nil, err
+	}
+	if _, err := fs.Stat(l.FS, ManifestsDir); errors.Is(err, fs.ErrNotExist) && !l.Builtin() {
+		v.Warnings = append(v.Warnings, &spec.Error{File: path.Join(l.Source, ManifestsDir), Msg: "no manifests: lab up --assignment deploys the built-in lab's pod " + l.Spec.Workload.Pod})
+	}
 	if v.Lessons, err = readLessons(l.FS, l.Source); err != nil {
 		return nil, err
 	}
@@ -285,6 +291,9 @@ func warnings(a *spec.Assignment, data []byte) []*spec.Error {
 		}
 		if len(s.Expect) == 0 {
 			warn(i, "", "%s has no expect: a failed answer cannot be shown beside the line it should have had", s.ID)
+		}
+		if !slices.ContainsFunc(s.Solve, func(a spec.Action) bool { return a.Save != "" }) {
+			warn(i, "", "%s has no solve that saves its answers file: lab solve cannot prove a cluster fit for this step", s.ID)
 		}
 		for _, file := range s.Files {
 			if prev, ok := owner[file]; ok {

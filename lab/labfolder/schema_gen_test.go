@@ -87,6 +87,15 @@ func liveText(got bool) string {
 	return `^([^$]|\$[^{]|\$$|\$\{(` + strings.Join(names, "|") + `)\})*$`
 }
 
+// k8sName is the pattern of a pod or container name.
+const k8sName = `^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`
+
+// solveText is a pattern for a command whose {{.Name}} placeholders are
+// the lab's facts.
+func solveText() string {
+	return `^([^{]|\{[^{]|\{$|\{\{\s*\.(` + strings.Join(spec.SolveVars, "|") + `)\s*\}\})*$`
+}
+
 // buildSchema returns the schema document, indented, with a final newline.
 func buildSchema() []byte {
 	valueMatchers := []string{}
@@ -164,6 +173,7 @@ func buildSchema() []byte {
 			{"require", obj{{"type", "array"}, {"description", "conditions that must all hold for the step to pass; the first that does not fails it with its message and hint"}, {"items", ref("requireRule")}}},
 			{"live", obj{{"description", "checks against the lab's cluster (skipped offline)"}, {"oneOf", []any{ref("liveCheck"), obj{{"type", "array"}, {"items", ref("liveCheck")}}}}}},
 			{"cross", obj{{"type", "array"}, {"description", "once the file passes, comparisons with the live cluster (skipped offline): the first whose matchers all hold fails the step; values and texts may name live values as ${name}: " + strings.Join(spec.LiveVars, ", ") + " (a message or hint also ${got})"}, {"items", ref("crossRule")}}},
+			{"solve", obj{{"type", "array"}, {"minItems", 1}, {"description", "what lab solve does for this step, in order, the way a student would"}, {"items", ref("action")}}},
 		}},
 		{"anyOf", []any{obj{{"required", []string{"files"}}}, obj{{"required", []string{"live"}}}}},
 	}
@@ -274,6 +284,27 @@ func buildSchema() []byte {
 			{"enum", spec.LiveChecks},
 			{"enumDescriptions", liveDocs},
 		}},
+		kv{"action", obj{
+			{"type", "object"},
+			{"description", "one thing lab solve does: exactly one of start, run, kubectl, traffic"},
+			{"additionalProperties", false},
+			{"properties", obj{
+				{"start", obj{{"enum", []string{spec.StartDebugger}}, {"description", "add the ephemeral debug container (kubectl debug -it POD --image=<images.debugger> --target=<workload.container> --profile=general), or reuse a running one that fits"}}},
+				{"run", obj{{"type", "string"}, {"minLength", 1}, {"description", "a shell command; {{.Name}} placeholders are filled from the lab first: " + strings.Join(spec.SolveVars, ", ")}, {"pattern", solveText()}}},
+				{"in", obj{{"enum", []string{spec.InDebugger, spec.InNode}}, {"description", "where run runs: debugger (the ephemeral container, the default) or node (a node debug pod, the node's / at /host)"}}},
+				{"while", obj{{"enum", []string{spec.WhileTraffic}}, {"description", "traffic: once run prints ready, lab traffic sends requests both ways, then run is interrupted (SIGINT) as a student presses Ctrl-C"}}},
+				{"ready", obj{{"type", "string"}, {"minLength", 1}, {"description", "what run prints once it listens (tcpdump: listening on; strace: attached)"}}},
+				{"output", obj{{"enum", []string{spec.OutputStdout, spec.OutputStderr}}, {"description", "which of run's streams is saved (default stdout; strace writes to stderr)"}}},
+				{"kubectl", obj{{"enum", []string{spec.KubectlPodWide}}, {"description", "what kubectl prints for the workload's pod, rendered by lab with kubectl's columns"}}},
+				{"traffic", obj{{"enum", spec.TrafficWays}, {"description", "send lab traffic this way"}}},
+				{"save", obj{{"description", "the answers file the output is written to: one of the step's files"}, {"$ref", "#/$defs/fileName"}}},
+			}},
+			{"oneOf", []any{
+				obj{{"required", []string{"start"}}}, obj{{"required", []string{"run"}}},
+				obj{{"required", []string{"kubectl"}}}, obj{{"required", []string{"traffic"}}},
+			}},
+			{"dependentRequired", obj{{"while", []string{"run", "ready"}}, {"ready", []string{"run", "while"}}, {"in", []string{"run"}}, {"output", []string{"run"}}}},
+		}},
 		kv{"strings", obj{{"oneOf", []any{
 			obj{{"type", "string"}},
 			obj{{"type", "array"}, {"minItems", 1}, {"items", obj{{"type", "string"}}}},
@@ -311,6 +342,27 @@ func buildSchema() []byte {
 				{"properties", obj{
 					{"name", obj{{"type", "string"}, {"minLength", 1}, {"description", "a short identifier, used in reports"}}},
 					{"title", obj{{"type", "string"}, {"description", "shown to people"}}},
+				}},
+			}},
+			{"workload", obj{
+				{"type", "object"},
+				{"description", "the pod of manifests/ the lab is about (default: " + spec.DefaultWorkload.Pod + ", container " + spec.DefaultWorkload.Container + ", port 80)"},
+				{"required", []string{"pod", "container"}},
+				{"additionalProperties", false},
+				{"properties", obj{
+					{"pod", obj{{"type", "string"}, {"pattern", k8sName}, {"description", "the pod lab up waits for and students debug; its Service, if any, has the same name"}}},
+					{"container", obj{{"type", "string"}, {"pattern", k8sName}, {"description", "the container kubectl debug --target names, whose log files step by step are read on the node"}}},
+					{"port", obj{{"type", "integer"}, {"minimum", 1}, {"maximum", 65535}, {"description", "the port lab traffic requests (default 80)"}}},
+				}},
+			}},
+			{"images", obj{
+				{"type", "object"},
+				{"description", "the tools' images, carried by lab up --preload and lab bundle with the manifests' images"},
+				{"additionalProperties", false},
+				{"properties", obj{
+					{"debugger", obj{{"type", "string"}, {"minLength", 1}, {"description", "the ephemeral debug container's image (default " + spec.DefaultImages.Debugger + ")"}}},
+					{"nodeDebugger", obj{{"type", "string"}, {"minLength", 1}, {"description", "the node debug pod's image (default " + spec.DefaultImages.NodeDebugger + ")"}}},
+					{"trafficClient", obj{{"type", "string"}, {"minLength", 1}, {"description", "the image lab traffic --via pod sends requests from, with curl (default " + spec.DefaultImages.TrafficClient + ")"}}},
 				}},
 			}},
 			{"steps", obj{{"type", "array"}, {"minItems", 1}, {"items", ref("step")}}},
