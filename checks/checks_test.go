@@ -318,7 +318,7 @@ func TestGoodAnswers(t *testing.T) {
 
 // liveCluster is a cluster whose pod differs from the seed's in every value
 // that is random per cluster.
-func liveCluster() *checks.Live {
+func liveCluster(t testing.TB) *checks.Live {
 	share := true
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "nginx-distroless", Namespace: "default", UID: "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011"},
@@ -326,14 +326,15 @@ func liveCluster() *checks.Live {
 			Containers: []corev1.Container{{Name: "nginx"}}},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.88.0.7"},
 	}
-	return live.Evaluate(live.Snapshot{Namespace: "default", PodName: "nginx-distroless", Pod: pod,
-		Nonce: "k3x9abcdef", TrafficSources: []string{"127.0.0.1", "10.88.0.9"}})
+	snap := live.For(builtin(t), "default")
+	snap.Pod, snap.Nonce, snap.TrafficSources = pod, "k3x9abcdef", []string{"127.0.0.1", "10.88.0.9"}
+	return live.Evaluate(snap)
 }
 
 // The seed's outputs come from another cluster: the live cross-checks fail
 // them, naming the difference.
 func TestSeedFailsLiveCrossChecks(t *testing.T) {
-	rep := gradeLive(t, "testdata/answers/seed", liveCluster())
+	rep := gradeLive(t, "testdata/answers/seed", liveCluster(t))
 	want := map[string]verdict{
 		"step-1": {checks.Pass, 1, ""},
 		"step-2": {checks.Fail, 0, "no ephemeral container targets nginx"},
@@ -365,7 +366,7 @@ func TestMatchingAnswersPassLiveCrossChecks(t *testing.T) {
 		}
 		write(t, dir, f, []byte(swap.Replace(string(b))))
 	}
-	rep := gradeLive(t, dir, liveCluster(), "step-5", "step-6", "step-7", "star")
+	rep := gradeLive(t, dir, liveCluster(t), "step-5", "step-6", "step-7", "star")
 	for _, r := range rep.Results {
 		want := checks.Pass
 		if r.Step == "step-6" {
@@ -381,7 +382,7 @@ func TestMatchingAnswersPassLiveCrossChecks(t *testing.T) {
 }
 
 func TestCrossCheckSkippedWithoutTheValue(t *testing.T) {
-	l := liveCluster()
+	l := liveCluster(t)
 	delete(l.Vars, "nonce") // lab traffic never ran: nothing to compare the nonce with
 	rep := gradeLive(t, "testdata/answers/seed", l, "step-5")
 	if r := rep.Results[0]; r.Status != checks.Fail || !strings.Contains(r.Message, "no packet to or from this pod's IP 10.88.0.7 (the capture shows 127.0.0.1, 10.244.0.14, 10.244.0.12)") {

@@ -13,8 +13,12 @@ import (
 // `kubectl exec -c debugger` into it.
 const DefaultDebugger = "debugger"
 
-// DefaultPod is the lab's pod.
-const DefaultPod = "nginx-distroless"
+// DefaultPod and DefaultContainer are the built-in lab's workload, for
+// Vars that do not name one.
+const (
+	DefaultPod       = "nginx-distroless"
+	DefaultContainer = "nginx"
+)
 
 // Vars are the facts about one student's lab that lessons put into their
 // commands. An empty field is unknown: its placeholder stays in the text in
@@ -26,6 +30,9 @@ type Vars struct {
 	// Pod is the lab's pod; empty means DefaultPod, the name the lab's
 	// manifest gives it.
 	Pod string
+	// Container is the workload's container, the one students target;
+	// empty means DefaultContainer.
+	Container string
 	// PodUID is the pod's metadata.uid: part of its log folder's name.
 	PodUID string
 	// Node runs the pod.
@@ -46,7 +53,7 @@ type Vars struct {
 
 // Placeholders are the names a lesson may use as {{.Name}}.
 var Placeholders = []string{
-	"Namespace", "Pod", "PodUID", "Node", "PodIP", "LogDir", "Runtime", "LogFormat",
+	"Namespace", "Pod", "Container", "PodUID", "Node", "PodIP", "LogDir", "Runtime", "LogFormat",
 	"Debugger", "MasterPID", "WorkerPID",
 }
 
@@ -105,9 +112,14 @@ func (v Vars) Data(lang Lang) map[string]string {
 		}
 		return h[key]
 	}
+	container := v.Container
+	if container == "" {
+		container = DefaultContainer
+	}
 	d := map[string]string{
 		"Namespace": or(v.Namespace, "Namespace"),
 		"Pod":       pod,
+		"Container": container,
 		"PodUID":    or(v.PodUID, "PodUID"),
 		"Node":      or(v.Node, "Node"),
 		"PodIP":     or(v.PodIP, "PodIP"),
@@ -122,7 +134,7 @@ func (v Vars) Data(lang Lang) map[string]string {
 	}
 	// The kubelet names a pod's log folder <namespace>_<pod>_<uid>, and the
 	// container's inside it.
-	d["LogDir"] = "/var/log/pods/" + d["Namespace"] + "_" + d["Pod"] + "_" + d["PodUID"] + "/nginx/"
+	d["LogDir"] = "/var/log/pods/" + d["Namespace"] + "_" + d["Pod"] + "_" + d["PodUID"] + "/" + container + "/"
 	return d
 }
 

@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/spec"
 )
 
 // Names of the live checks, as a spec's `live` list writes them.
@@ -28,8 +29,11 @@ const (
 
 // Snapshot is what the caller read from the cluster.
 type Snapshot struct {
-	// Namespace and PodName say where the lab's pod should be.
-	Namespace, PodName string
+	// Namespace and PodName say where the lab's pod should be; Container
+	// is the one students target (the spec's workload).
+	Namespace, PodName, Container string
+	// Images are the lab's tools, for the commands the hints suggest.
+	Images spec.Images
 	// Pod is the lab's pod, nil when it does not exist.
 	Pod *corev1.Pod
 	// Pods are the other pods that may be node debuggers (kubectl debug
@@ -41,6 +45,12 @@ type Snapshot struct {
 	// TrafficSources are the addresses lab traffic came from, as the pod
 	// sees them.
 	TrafficSources []string
+}
+
+// For is the snapshot of a's workload in namespace, before anything was
+// read: the caller fills in the objects.
+func For(a *spec.Assignment, namespace string) Snapshot {
+	return Snapshot{Namespace: namespace, PodName: a.Workload.Pod, Container: a.Workload.Container, Images: a.Images}
 }
 
 // Evaluate runs every live check on s and collects the live values.
@@ -88,8 +98,8 @@ func podSharesPID(s Snapshot) checks.LiveResult {
 			Message: "the pod does not share its PID namespace (shareProcessNamespace is not true)",
 			Hint:    "lab reset recreates the pod from the lab's manifest",
 		}
-	case !slices.ContainsFunc(p.Spec.Containers, func(c corev1.Container) bool { return c.Name == "nginx" }):
-		return checks.LiveResult{Message: "the pod has no container called nginx", Hint: "lab reset recreates the pod from the lab's manifest"}
+	case !slices.ContainsFunc(p.Spec.Containers, func(c corev1.Container) bool { return c.Name == s.Container }):
+		return checks.LiveResult{Message: "the pod has no container called " + s.Container, Hint: "lab reset recreates the pod from the lab's manifest"}
 	case p.Status.Phase != corev1.PodRunning:
 		return checks.LiveResult{
 			Message: fmt.Sprintf("the pod is %s, not Running", p.Status.Phase),
@@ -108,17 +118,17 @@ func ephemeralDebugger(s Snapshot) checks.LiveResult {
 	if p == nil {
 		return missing(s)
 	}
-	cmd := fmt.Sprintf("kubectl debug -it %s -n %s --image=nicolaka/netshoot --target=nginx --profile=general -- sh", s.PodName, s.Namespace)
+	cmd := fmt.Sprintf("kubectl debug -it %s -n %s --image=%s --target=%s --profile=general -- sh", s.PodName, s.Namespace, s.Images.Debugger, s.Container)
 	var targeting []corev1.EphemeralContainer
 	for _, e := range p.Spec.EphemeralContainers {
-		if e.TargetContainerName == "nginx" {
+		if e.TargetContainerName == s.Container {
 			targeting = append(targeting, e)
 		}
 	}
 	if len(targeting) == 0 {
-		msg := "no ephemeral container targets nginx"
+		msg := "no ephemeral container targets " + s.Container
 		if len(p.Spec.EphemeralContainers) > 0 {
-			msg += fmt.Sprintf(" (%d ephemeral containers, none with --target=nginx)", len(p.Spec.EphemeralContainers))
+			msg += fmt.Sprintf(" (%d ephemeral containers, none with --target=%s)", len(p.Spec.EphemeralContainers), s.Container)
 		}
 		return checks.LiveResult{Message: msg, Hint: cmd}
 	}
@@ -130,7 +140,7 @@ func ephemeralDebugger(s Snapshot) checks.LiveResult {
 	}
 	if len(withPtrace) == 0 {
 		return checks.LiveResult{
-			Message: fmt.Sprintf("the debug container %s targets nginx but lacks SYS_PTRACE (it was started without --profile=general)", targeting[len(targeting)-1].Name),
+			Message: fmt.Sprintf("the debug container %s targets %s but lacks SYS_PTRACE (it was started without --profile=general)", targeting[len(targeting)-1].Name, s.Container),
 			Hint:    "start another one with --profile=general (an ephemeral container cannot be changed): " + cmd,
 		}
 	}
@@ -151,7 +161,7 @@ func nodeDebugger(s Snapshot) checks.LiveResult {
 		return missing(s)
 	}
 	node := p.Spec.NodeName
-	cmd := fmt.Sprintf("kubectl debug node/%s -it --image=ubuntu -- chroot /host", node)
+	cmd := fmt.Sprintf("kubectl debug node/%s -it --image=%s -- chroot /host", node, s.Images.NodeDebugger)
 	if node == "" {
 		return checks.LiveResult{Message: "the lab's pod is not scheduled on a node yet", Hint: "lab status shows why"}
 	}

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/spec"
 )
 
 func labPod(mut ...func(*corev1.Pod)) *corev1.Pod {
@@ -55,7 +56,7 @@ func nodeDebuggerPod(node string, mountPath string, ran bool) corev1.Pod {
 }
 
 func TestEvaluate(t *testing.T) {
-	base := Snapshot{Namespace: "default", PodName: "nginx-distroless"}
+	base := Snapshot{Namespace: "default", PodName: "nginx-distroless", Container: "nginx", Images: spec.DefaultImages}
 	with := func(f func(*Snapshot)) Snapshot { s := base; s.Pod = labPod(); f(&s); return s }
 	tests := []struct {
 		name  string
@@ -95,7 +96,7 @@ func TestEvaluate(t *testing.T) {
 }
 
 func TestVars(t *testing.T) {
-	l := Evaluate(Snapshot{Namespace: "default", PodName: "nginx-distroless", Pod: labPod(), Nonce: "k3x9abcdef", TrafficSources: []string{"127.0.0.1", "10.88.0.9"}})
+	l := Evaluate(Snapshot{Namespace: "default", PodName: "nginx-distroless", Container: "nginx", Images: spec.DefaultImages, Pod: labPod(), Nonce: "k3x9abcdef", TrafficSources: []string{"127.0.0.1", "10.88.0.9"}})
 	want := map[string][]string{
 		"pod.name": {"nginx-distroless"}, "namespace": {"default"}, "pod.uid": {"84d58bd0-ac6b-4cb7-98a3-9b6726cd27ab"},
 		"pod.ip": {"10.88.0.7"}, "pod.node": {"lab-node"}, "nonce": {"k3x9abcdef"}, "traffic.sources": {"127.0.0.1", "10.88.0.9"},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/live"
+	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/state"
 )
@@ -40,9 +41,9 @@ func debuggerNamespaces(ns string) []string {
 // lab's state, the nonce and the addresses lab traffic came from. An error
 // means the cluster did not answer the pod's read; lists that are refused
 // (a namespaced user) only leave the node debuggers unknown.
-func gatherLive(ctx context.Context, c kubernetes.Interface, namespace string, st *state.Lab) (live.Snapshot, error) {
-	snap := live.Snapshot{Namespace: namespace, PodName: kube.PodName}
-	pod, err := c.CoreV1().Pods(namespace).Get(ctx, kube.PodName, metav1.GetOptions{})
+func gatherLive(ctx context.Context, c kubernetes.Interface, a *spec.Assignment, namespace string, st *state.Lab) (live.Snapshot, error) {
+	snap := live.For(a, namespace)
+	pod, err := c.CoreV1().Pods(namespace).Get(ctx, snap.PodName, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
@@ -94,19 +95,14 @@ func (o *checkOptions) liveChecks(ctx context.Context) (*checks.Live, error) {
 		fmt.Fprintf(o.streams.ErrOut, "lab check: %s; graded offline (steps proven only live are skipped; --offline says this is meant)\n", why)
 		return nil, nil
 	}
-	t, err := o.kf.resolve()
+	sess := newSession(o.streams, o.globals, &o.kf, o.lab)
+	t, c, err := sess.readOnly(liveFetchTimeout, true)
+	var no *errNoCluster
 	switch {
-	case err != nil && o.kf.explicit():
-		return nil, usageErrorf("%v", err)
-	case errors.Is(err, kube.ErrNoContext):
-		return offline("no cluster in the kubeconfig (lab up makes one)")
+	case errors.As(err, &no):
+		return offline(no.why)
 	case err != nil:
-		return offline(err.Error())
-	}
-	t.REST.Timeout = liveFetchTimeout
-	c, err := newKubeClient(t)
-	if err != nil {
-		return offline(err.Error())
+		return nil, err
 	}
 	st, serr := readState(t)
 	if serr != nil {
@@ -115,21 +111,20 @@ func (o *checkOptions) liveChecks(ctx context.Context) (*checks.Live, error) {
 	fctx, cancel := context.WithTimeout(ctx, liveFetchTimeout)
 	defer cancel()
 	start := time.Now()
-	snap, err := gatherLive(fctx, c, t.Namespace, st)
+	snap, err := gatherLive(fctx, c, o.lab.Spec, t.Namespace, st)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		why := fmt.Sprintf("the lab's cluster did not answer (context %s, server %s): %v", t.Context, t.Server, shortAPIError(err))
-		if o.kf.explicit() {
-			return nil, &ExitError{Code: ExitCluster, Err: errors.New(why + "; lab status says more, or grade the files alone with --offline")}
+		if err := sess.unanswered(t, err, ", or grade the files alone with --offline"); !errors.As(err, &no) {
+			return nil, err
 		}
-		return offline(why)
+		return offline(no.why)
 	}
 	if o.globals.verbosity > 0 {
 		fmt.Fprintf(o.streams.ErrOut, "lab check: live checks against context %s, namespace %s (read in %s)\n", t.Context, t.Namespace, time.Since(start).Round(time.Millisecond))
 		if snap.Pod == nil {
-			fmt.Fprintf(o.streams.ErrOut, "lab check: no pod %s in namespace %s\n", kube.PodName, t.Namespace)
+			fmt.Fprintf(o.streams.ErrOut, "lab check: no pod %s in namespace %s\n", snap.PodName, t.Namespace)
 		}
 	}
 	return live.Evaluate(snap), nil

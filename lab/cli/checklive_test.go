@@ -20,8 +20,10 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/k8s-debug-lab/lab/checks/live"
+	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/kube/kubetest"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/state"
 )
 
@@ -38,12 +40,12 @@ func init() {
 // ptrace.
 func theLab(ns string) *corev1.Pod {
 	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: kube.PodName, Namespace: ns, UID: "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011",
+		ObjectMeta: metav1.ObjectMeta{Name: labPod, Namespace: ns, UID: "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011",
 			Labels: map[string]string{kube.ManagedByLabel: kube.ManagedByValue}},
 		Spec: corev1.PodSpec{
 			ShareProcessNamespace: ptr.To(true), NodeName: kubetest.NodeName,
 			Containers:          []corev1.Container{{Name: "nginx", Image: "kyos0109/nginx-distroless"}},
-			EphemeralContainers: []corev1.EphemeralContainer{kube.DebugContainer("debugger-x7k2p", kube.DebuggerImage, "nginx")},
+			EphemeralContainers: []corev1.EphemeralContainer{kube.DebugContainer("debugger-x7k2p", "nicolaka/netshoot", "nginx")},
 		},
 		Status: corev1.PodStatus{
 			Phase: corev1.PodRunning, PodIP: "10.88.0.7",
@@ -73,7 +75,7 @@ func TestGatherLive(t *testing.T) {
 	st.AddRun(state.Run{Via: "port-forward", Sent: 3, Source: "127.0.0.1"})
 	st.AddRun(state.Run{Via: "pod", Sent: 3, Source: "10.88.0.9"})
 
-	snap, err := gatherLive(context.Background(), c, "lab", st)
+	snap, err := gatherLive(context.Background(), c, builtinSpec(t), "lab", st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func TestGatherLive(t *testing.T) {
 
 	// The default namespace is listed once.
 	c = fake.NewClientset(theLab("default"))
-	if _, err := gatherLive(context.Background(), c, "default", nil); err != nil {
+	if _, err := gatherLive(context.Background(), c, builtinSpec(t), "default", nil); err != nil {
 		t.Fatal(err)
 	}
 	lists := 0
@@ -114,7 +116,7 @@ func TestGatherLiveWithoutThePodOrPermissions(t *testing.T) {
 	c.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New(`pods is forbidden: User "student" cannot list resource "pods"`)
 	})
-	snap, err := gatherLive(context.Background(), c, "lab", nil)
+	snap, err := gatherLive(context.Background(), c, builtinSpec(t), "lab", nil)
 	if err != nil || snap.Pod != nil || snap.Pods != nil || snap.Nonce != "" {
 		t.Fatalf("snapshot %+v, %v", snap, err)
 	}
@@ -127,7 +129,7 @@ func TestGatherLiveWithoutThePodOrPermissions(t *testing.T) {
 	c.PrependReactor("get", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")
 	})
-	if _, err := gatherLive(context.Background(), c, "lab", nil); err == nil {
+	if _, err := gatherLive(context.Background(), c, builtinSpec(t), "lab", nil); err == nil {
 		t.Error("a cluster that does not answer gave a snapshot")
 	}
 }
@@ -210,7 +212,7 @@ func TestCheckLive(t *testing.T) {
 
 func TestCheckWhenTheClusterDoesNotAnswer(t *testing.T) {
 	newLabCluster(t)
-	newKubeClient = kube.NewClient // a real client, to a port nothing listens on
+	realClient(t) // to a port nothing listens on
 	kc := writeClosedKubeconfig(t)
 	t.Setenv("KUBECONFIG", kc)
 
@@ -237,4 +239,13 @@ func TestCheckWhenTheClusterDoesNotAnswer(t *testing.T) {
 	if !strings.HasPrefix(r.err, "lab check: no cluster in the kubeconfig") || r.code != ExitFailed {
 		t.Errorf("exit %d, stderr %q", r.code, r.err)
 	}
+}
+
+func builtinSpec(t *testing.T) *spec.Assignment {
+	t.Helper()
+	l, err := labfolder.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Spec
 }

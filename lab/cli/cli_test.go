@@ -8,11 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/k8s-debug-lab/lab/lab/deploy"
 )
 
 const seed = "../../checks/testdata/answers/seed"
+
+// labPod is the built-in lab's pod, as the tests' fake clusters name it.
+const labPod = "nginx-distroless"
 
 type run struct {
 	code          int
@@ -20,10 +21,27 @@ type run struct {
 	returnedError error
 }
 
+// deps are what lab(t, …) runs with: the machine's own, unless a test
+// fakes some of them with useDeps for its own duration.
+var deps = RealDeps()
+
+// useDeps changes the deps lab(t, …) runs with until the test ends.
+func useDeps(t *testing.T, change func(*Deps)) {
+	saved := deps
+	change(&deps)
+	t.Cleanup(func() { deps = saved })
+}
+
 func lab(t *testing.T, args ...string) run {
 	t.Helper()
+	return labIn(t, "", args...)
+}
+
+// labIn runs lab with stdin.
+func labIn(t *testing.T, stdin string, args ...string) run {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	err := Run(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	err := RunWith(context.Background(), args, Streams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}, deps)
 	return run{code: ExitCode(err), out: out.String(), err: errOut.String(), returnedError: err}
 }
 
@@ -160,10 +178,10 @@ func TestCompletion(t *testing.T) {
 // when help is printed (every start would pay for rendering it otherwise).
 func TestNginxImageHelp(t *testing.T) {
 	want := map[string]string{
-		"up":     "the pod's image (default " + deploy.DefaultNginxImage() + ", or the one an earlier lab up was given)",
-		"doctor": "the nginx image to check (default " + deploy.DefaultNginxImage() + ")",
+		"up":     "the pod's image (default " + builtinImage() + ", or the one an earlier lab up was given)",
+		"doctor": "the nginx image to check (default " + builtinImage() + ")",
 	}
-	if deploy.DefaultNginxImage() == "" {
+	if builtinImage() == "" {
 		t.Fatal("the embedded manifests name no nginx image")
 	}
 	for verb, usage := range want {

@@ -30,19 +30,21 @@ type doctorOptions struct {
 	nginxImage string
 	output     string
 
-	s *clusterSession
+	lf labFlag
+	s  *session
 }
 
-// doctorProbes are the machine's real probes; tests replace them.
-var doctorProbes = func(o *doctorOptions) doctor.Probes {
+// machineProbes are the machine's real probes; the engines and the
+// cluster are the command's session's.
+func machineProbes(engines func(context.Context) []cluster.Engine, clusterFacts func(context.Context) (*doctor.ClusterFacts, error)) doctor.Probes {
 	return doctor.Probes{
-		Engines:        func(ctx context.Context) []cluster.Engine { return o.s.probedEngines(ctx) },
+		Engines:        engines,
 		KubectlVersion: kubectlVersion,
 		ReadFile:       os.ReadFile,
 		NumCPU:         runtime.NumCPU,
 		GOOS:           runtime.GOOS,
 		GOARCH:         runtime.GOARCH,
-		Cluster:        o.clusterFacts,
+		Cluster:        clusterFacts,
 		ImagePlatforms: func(ctx context.Context, image string) ([]string, error) {
 			return doctor.ImagePlatforms(ctx, http.DefaultClient, image)
 		},
@@ -71,27 +73,23 @@ and nothing else blocks.`,
 			if err := validateOutput(o.output); err != nil {
 				return err
 			}
-			o.s = newClusterSession(o.streams, o.globals, &o.kf, &o.pf)
+			var err error
+			if o.s, err = newClusterSession(o.streams, o.globals, &o.kf, &o.pf, &o.lf); err != nil {
+				return err
+			}
 			return o.run(cmd.Context())
 		},
 	}
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)
+	o.lf.addTo(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.nginxImage, "nginx-image", "", "the nginx image to check (default: the lab's own)")
 	usageWhenShown(cmd, "nginx-image", func() string {
-		return "the nginx image to check (default " + deploy.DefaultNginxImage() + ")"
+		return "the nginx image to check (default " + builtinImage() + ")"
 	})
 	addOutputFlag(cmd, &o.output, "report")
 	return cmd
-}
-
-// probedEngines probes the engines once per command.
-func (s *clusterSession) probedEngines(ctx context.Context) []cluster.Engine {
-	if s.engines == nil {
-		s.engines = cluster.ProbeEngines(ctx)
-	}
-	return s.engines
 }
 
 func (o *doctorOptions) run(ctx context.Context) error {
@@ -99,7 +97,7 @@ func (o *doctorOptions) run(ctx context.Context) error {
 	defer s.log.Done()
 	in := doctor.Input{NginxImage: o.nginxImage}
 	if in.NginxImage == "" {
-		in.NginxImage = deploy.DefaultNginxImage()
+		in.NginxImage = deploy.DefaultImage(s.lab)
 	}
 	s.log.Status("checking the machine")
 	if err := s.choose(ctx); err != nil {
@@ -117,7 +115,7 @@ func (o *doctorOptions) run(ctx context.Context) error {
 			in.ClusterMissing = true
 		}
 	}
-	rep := doctor.Run(ctx, in, doctorProbes(o))
+	rep := doctor.Run(ctx, in, o.globals.deps.DoctorProbes(s.probedEngines, o.clusterFacts))
 	s.log.Done()
 	if o.output == outputJSON {
 		if err := writeJSON(o.streams.Out, rep); err != nil {
@@ -152,7 +150,7 @@ func (o *doctorOptions) clusterFacts(ctx context.Context) (*doctor.ClusterFacts,
 		return nil, err
 	}
 	o.s.log.Status("asking the cluster at " + t.Server)
-	c, err := newKubeClient(t)
+	c, err := o.globals.deps.NewClient(t)
 	if err != nil {
 		return nil, err
 	}

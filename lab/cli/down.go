@@ -22,7 +22,8 @@ type downOptions struct {
 	pf      providerFlags
 	yes     bool
 
-	s *clusterSession
+	lf labFlag
+	s  *session
 }
 
 func newDownCmd(streams Streams, g *globals) *cobra.Command {
@@ -47,12 +48,16 @@ reached.`,
   lab down --provider existing --context my-cluster --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.s = newClusterSession(o.streams, o.globals, &o.kf, &o.pf)
+			var err error
+			if o.s, err = newClusterSession(o.streams, o.globals, &o.kf, &o.pf, &o.lf); err != nil {
+				return err
+			}
 			return o.run(cmd.Context())
 		},
 	}
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)
+	o.lf.addTo(cmd)
 	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "do not ask; also confirms a cluster that is not local (with --context)")
 	return cmd
 }

@@ -228,8 +228,11 @@ func (o *lessonOptions) show(ctx context.Context, id string) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	vars, err := labPodVars(ctx, o.kube)
+	vars, err := labPodVars(ctx, newSession(o.streams, o.globals, &o.kube, o.lab))
+	var exit *ExitError
 	switch {
+	case errors.As(err, &exit):
+		return err
 	case err != nil:
 		fmt.Fprintf(o.streams.ErrOut, "lab lesson: %v; the commands keep placeholders such as <POD_UID: …>: lab up starts the lab, then run lab lesson again\n", err)
 	case o.globals.verbosity > 0:
@@ -342,23 +345,19 @@ func runPager(pager []string, text string, out, errOut io.Writer) error {
 // open at once, with placeholders, when no cluster answers. The Vars it
 // returns are usable even with an error, which only says why some values
 // stay unknown.
-func labPodVars(ctx context.Context, kf kubeconfigFlags) (lessons.Vars, error) {
-	v := lessons.Vars{Namespace: kf.namespace, Pod: lessons.DefaultPod}
+func labPodVars(ctx context.Context, s *session) (lessons.Vars, error) {
+	w := s.workload()
+	v := lessons.Vars{Namespace: s.kf.namespace, Pod: w.Pod, Container: w.Container}
 	if v.Namespace == "" {
 		v.Namespace = kube.DefaultNamespace
 	}
-	t, err := kf.resolve()
-	if err != nil {
-		return v, err
-	}
-	t.REST.Timeout = lessonFetchTimeout
-	c, err := kube.NewClient(t)
+	t, c, err := s.readOnly(lessonFetchTimeout, false)
 	if err != nil {
 		return v, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, lessonFetchTimeout)
 	defer cancel()
-	f, err := kube.LabPod(ctx, c, t.Namespace)
+	f, err := s.labPod(ctx, c, t.Namespace)
 	switch {
 	case errors.Is(err, kube.ErrNotDeployed):
 		return v, fmt.Errorf("no pod %s in namespace %s at %s", v.Pod, t.Namespace, t.Server)
@@ -374,18 +373,18 @@ func labPodVars(ctx context.Context, kf kubeconfigFlags) (lessons.Vars, error) {
 			v.Runtime += "://" + n.Runtime.Version
 		}
 	}
-	v.Debugger = newestDebugger(f.Ephemeral)
+	v.Debugger = newestDebugger(f.Ephemeral, w.Container)
 	return v, nil
 }
 
-// newestDebugger names the running ephemeral container aimed at nginx
-// that a student's later commands exec into: the newest one that can
-// ptrace (strace and other users' /proc/<pid>/root need SYS_PTRACE), else
-// the newest one. "" when none runs.
-func newestDebugger(eph []kube.EphemeralFacts) string {
+// newestDebugger names the running ephemeral container aimed at the
+// workload's container that a student's later commands exec into: the
+// newest one that can ptrace (strace and other users' /proc/<pid>/root
+// need SYS_PTRACE), else the newest one. "" when none runs.
+func newestDebugger(eph []kube.EphemeralFacts, target string) string {
 	best, bestPtrace := -1, false
 	for i, e := range eph {
-		if e.State != "running" || e.Target != kube.ContainerName || e.Started == nil {
+		if e.State != "running" || e.Target != target || e.Started == nil {
 			continue
 		}
 		ptrace := slices.Contains(e.Capabilities, "SYS_PTRACE") || e.Profile == kube.ProfileSysadmin

@@ -463,8 +463,8 @@ func TestLessonCustomAssignment(t *testing.T) {
 }
 
 func TestLessonsNameTheLabsPod(t *testing.T) {
-	if lessons.DefaultPod != kube.PodName {
-		t.Errorf("lessons.DefaultPod %q, the lab deploys %q", lessons.DefaultPod, kube.PodName)
+	if lessons.DefaultPod != labPod {
+		t.Errorf("lessons.DefaultPod %q, the lab deploys %q", lessons.DefaultPod, labPod)
 	}
 }
 
@@ -538,7 +538,7 @@ func TestNewestDebugger(t *testing.T) {
 		{"not aimed at nginx", []kube.EphemeralFacts{{Name: "x", State: "running", Started: at(2), Capabilities: general}}, ""},
 	}
 	for _, tt := range tests {
-		if got := newestDebugger(tt.eph); got != tt.want {
+		if got := newestDebugger(tt.eph, "nginx"); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}

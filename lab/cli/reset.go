@@ -23,7 +23,8 @@ type resetOptions struct {
 	timeout    time.Duration
 	yes        bool
 
-	s *clusterSession
+	lf labFlag
+	s  *session
 }
 
 func newResetCmd(streams Streams, g *globals) *cobra.Command {
@@ -46,6 +47,7 @@ cluster could not be reached (or does not exist yet: run lab up).`,
 	}
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)
+	o.lf.addTo(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.nginxImage, "nginx-image", "", "the pod's image (default: the one the lab runs now)")
 	f.DurationVar(&o.timeout, "timeout", deploy.DefaultTimeout, "how long to wait for the new pod to be Ready")
@@ -54,7 +56,10 @@ cluster could not be reached (or does not exist yet: run lab up).`,
 }
 
 func (o *resetOptions) complete() error {
-	o.s = newClusterSession(o.streams, o.globals, &o.kf, &o.pf)
+	var err error
+	if o.s, err = newClusterSession(o.streams, o.globals, &o.kf, &o.pf, &o.lf); err != nil {
+		return err
+	}
 	return nil
 }
 

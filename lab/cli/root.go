@@ -15,6 +15,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/k8s-debug-lab/lab/lab/deploy"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 // Exit codes, documented in the README.
@@ -79,14 +82,22 @@ func Silent(err error) bool {
 	return errors.As(err, &ee) && ee.Err == nil
 }
 
-// globals are the flags every command shares.
+// globals are the flags every command shares, and what commands reach
+// the world through.
 type globals struct {
 	verbosity int
+	deps      Deps
 }
 
 // Run builds the command tree and executes args.
 func Run(ctx context.Context, args []string, streams Streams) error {
-	root := NewRoot(streams)
+	return RunWith(ctx, args, streams, RealDeps())
+}
+
+// RunWith is Run with the given Deps: tests pass a fake cluster or
+// terminal here.
+func RunWith(ctx context.Context, args []string, streams Streams, deps Deps) error {
+	root := newRoot(streams, deps)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	var ee *ExitError
@@ -98,8 +109,10 @@ func Run(ctx context.Context, args []string, streams Streams) error {
 }
 
 // NewRoot returns the lab command with every verb attached.
-func NewRoot(streams Streams) *cobra.Command {
-	g := &globals{}
+func NewRoot(streams Streams) *cobra.Command { return newRoot(streams, RealDeps()) }
+
+func newRoot(streams Streams, deps Deps) *cobra.Command {
+	g := &globals{deps: deps}
 	root := &cobra.Command{
 		Use:   "lab",
 		Short: "A self-grading Kubernetes debugging lab",
@@ -210,6 +223,15 @@ func wrapArgs(c *cobra.Command) {
 		}
 		return nil
 	}
+}
+
+// builtinImage is the built-in lab's workload image, for help texts.
+func builtinImage() string {
+	l, err := labfolder.Builtin()
+	if err != nil {
+		return "?"
+	}
+	return deploy.DefaultImage(l)
 }
 
 // isTerminal reports whether w is a terminal, for colour and styles.

@@ -12,6 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/solve"
 	"github.com/k8s-debug-lab/lab/lab/state"
 	"github.com/k8s-debug-lab/lab/lab/traffic"
@@ -22,6 +25,7 @@ type solveOptions struct {
 	streams Streams
 	globals *globals
 	kf      kubeconfigFlags
+	lf      labFlag
 
 	answers string
 	force   bool
@@ -29,7 +33,8 @@ type solveOptions struct {
 	count   int
 	output  string
 
-	steps []solve.Step
+	lab   *labfolder.Lab
+	steps []spec.Step
 }
 
 // Traffic lab solve sends while tcpdump and strace run: enough requests
@@ -46,7 +51,8 @@ func newSolveCmd(streams Streams, g *globals) *cobra.Command {
 		Long: `The autopilot: perform each step of the assignment on the lab's cluster
 the way kubectl debug does, and write a reference answers folder that lab
 check passes. Instructors run it to prove a cluster is fit for class; each
-step says what it did and how long it took.
+step says what it did and how long it took. What each step does is the lab
+folder's solve: actions; the built-in lab's are:
 
   step-1  checks the pod: shares its PID namespace, container nginx, Running
   step-2  adds an ephemeral container debugger-xxxxx (nicolaka/netshoot,
@@ -79,7 +85,11 @@ cluster could not be reached.`,
   lab solve step-5 star --answers /tmp/reference --force
   lab solve -n lab-solve --answers ./ref`,
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			return append(solve.IDs(), "all"), cobra.ShellCompDirectiveNoFileComp
+			l, err := labfolder.Builtin()
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return append(l.Spec.IDs(), "all"), cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.complete(args); err != nil {
@@ -92,6 +102,7 @@ cluster could not be reached.`,
 		},
 	}
 	o.kf.addTo(cmd)
+	o.lf.addTo(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.answers, "answers", "answers", "the folder to write the answers files into (created if missing)")
 	f.BoolVar(&o.force, "force", false, "replace answers files that exist")
@@ -103,11 +114,13 @@ cluster could not be reached.`,
 }
 
 func (o *solveOptions) complete(args []string) error {
-	steps, err := solve.Select(args)
-	if err != nil {
+	var err error
+	if o.lab, err = o.lf.load(); err != nil {
+		return err
+	}
+	if o.steps, err = checks.Select(o.lab.Spec, args); err != nil {
 		return usageErrorf("%v", err)
 	}
-	o.steps = steps
 	return nil
 }
 
@@ -133,9 +146,10 @@ func (o *solveOptions) validate() error {
 }
 
 func (o *solveOptions) run(ctx context.Context) error {
-	log := newProgress(o.streams.ErrOut, isTerminal(o.streams.ErrOut), o.globals.verbosity)
+	s := newSession(o.streams, o.globals, &o.kf, o.lab)
+	log := s.log
 	defer log.Done()
-	conn, err := openLab(ctx, o.globals, o.streams.ErrOut, &o.kf, o.yes, log)
+	conn, err := s.openLab(ctx, o.yes)
 	if err != nil {
 		return err
 	}
@@ -156,7 +170,7 @@ func (o *solveOptions) run(ctx context.Context) error {
 		fmt.Fprintf(o.streams.Out, "lab solve: pod %s/%s in context %s, answers into %s\n", rep.Namespace, rep.Pod, rep.Context, rep.Answers)
 	}
 	start := time.Now()
-	results, err := solve.Run(ctx, env, solve.Options{Answers: o.answers, Force: o.force}, o.steps, func(r solve.Result) {
+	results, err := solve.Run(ctx, o.lab.Spec, env, solve.Options{Answers: o.answers, Force: o.force}, o.steps, func(r solve.Result) {
 		log.Done()
 		if text {
 			writeSolveResult(o.streams.Out, r)

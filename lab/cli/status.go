@@ -24,7 +24,8 @@ type statusOptions struct {
 	pf      providerFlags
 	output  string
 
-	s *clusterSession
+	lf labFlag
+	s  *session
 }
 
 // labStatus is lab status's report; with -o json it is the whole of stdout.
@@ -75,12 +76,16 @@ not Ready, no cluster yet), 2 usage error, 3 the cluster could not be reached.`,
 	}
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)
+	o.lf.addTo(cmd)
 	addOutputFlag(cmd, &o.output, "report")
 	return cmd
 }
 
 func (o *statusOptions) complete() error {
-	o.s = newClusterSession(o.streams, o.globals, &o.kf, &o.pf)
+	var err error
+	if o.s, err = newClusterSession(o.streams, o.globals, &o.kf, &o.pf, &o.lf); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -115,7 +120,7 @@ func (o *statusOptions) run(ctx context.Context) error {
 	if st.Provider == string(cluster.Existing) && cluster.HasMinikubeNodes(ctx, c) {
 		st.Provider = string(cluster.Minikube)
 	}
-	pod, err := kube.LabPod(ctx, c, t.Namespace)
+	pod, err := s.labPod(ctx, c, t.Namespace)
 	switch {
 	case errors.Is(err, kube.ErrNotDeployed):
 		st.Problem = fmt.Sprintf("the lab is not deployed in namespace %s: run lab up", t.Namespace)
@@ -144,7 +149,7 @@ func (o *statusOptions) run(ctx context.Context) error {
 	if st.Node != nil {
 		st.LogFormat = describeLogFormat(st.Node.Runtime)
 	}
-	st.Service = readService(ctx, c, t.Namespace)
+	st.Service = readService(ctx, c, t.Namespace, s.workload().Pod)
 	code := ExitOK
 	if !st.Ready {
 		code = ExitFailed
@@ -163,10 +168,10 @@ func firstNode(ctx context.Context, c kubernetes.Interface) *kube.NodeFacts {
 	return &n
 }
 
-func readService(ctx context.Context, c kubernetes.Interface, ns string) *serviceFacts {
+func readService(ctx context.Context, c kubernetes.Interface, ns, name string) *serviceFacts {
 	ctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
 	defer cancel()
-	svc, err := c.CoreV1().Services(ns).Get(ctx, kube.PodName, metav1.GetOptions{})
+	svc, err := c.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil
 	}
@@ -241,8 +246,12 @@ func writeStatus(w io.Writer, st *labStatus) {
 		row("  ip", orDash(p.IP))
 		row("  uid", p.UID)
 		row("  image", p.Image)
-		row("  shares PIDs", fmt.Sprintf("%v (PID 1 is /pause; find nginx with ps)", p.ShareProcessNamespace))
-		row("  log dir", fmt.Sprintf("%s/ on node %s", p.ContainerLogDir(kube.ContainerName), orDash(p.Node)))
+		if p.ShareProcessNamespace {
+			row("  shares PIDs", fmt.Sprintf("true (PID 1 is /pause; find %s with ps)", p.Container))
+		} else {
+			row("  shares PIDs", "false")
+		}
+		row("  log dir", fmt.Sprintf("%s/ on node %s", p.ContainerLogDir(), orDash(p.Node)))
 		if len(p.Ephemeral) == 0 {
 			row("  debuggers", "none yet")
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8s-debug-lab/lab/lab/kube"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/state"
 	"github.com/k8s-debug-lab/lab/lab/traffic"
 	"github.com/k8s-debug-lab/lab/lab/version"
@@ -22,6 +23,7 @@ type trafficOptions struct {
 	streams Streams
 	globals *globals
 	kf      kubeconfigFlags
+	lf      labFlag
 
 	count  int
 	rate   float64
@@ -29,7 +31,8 @@ type trafficOptions struct {
 	output string
 	yes    bool
 
-	v traffic.Via
+	v   traffic.Via
+	lab *labfolder.Lab
 }
 
 // Defaults of lab traffic: slow enough that a student watching tcpdump or
@@ -75,6 +78,7 @@ could not be reached.`,
 		RunE: runOptions(o),
 	}
 	o.kf.addTo(cmd)
+	o.lf.addTo(cmd)
 	f := cmd.Flags()
 	f.IntVar(&o.count, "count", defaultTrafficCount, "requests to send each way")
 	f.Float64Var(&o.rate, "rate", defaultTrafficRate, "requests per second each way (0: as fast as nginx answers)")
@@ -91,7 +95,8 @@ func (o *trafficOptions) complete() error {
 		return usageErrorf("%v", err)
 	}
 	o.v = v
-	return nil
+	o.lab, err = o.lf.load()
+	return err
 }
 
 func (o *trafficOptions) validate() error {
@@ -141,9 +146,10 @@ type trafficRun struct {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (o *trafficOptions) run(ctx context.Context) error {
-	log := newProgress(o.streams.ErrOut, isTerminal(o.streams.ErrOut), o.globals.verbosity)
+	s := newSession(o.streams, o.globals, &o.kf, o.lab)
+	log := s.log
 	defer log.Done()
-	conn, err := openLab(ctx, o.globals, o.streams.ErrOut, &o.kf, o.yes, log)
+	conn, err := s.openLab(ctx, o.yes)
 	if err != nil {
 		return err
 	}
@@ -173,7 +179,7 @@ func sendTraffic(ctx context.Context, tc traffic.Cluster, st *state.Lab, via tra
 		ClientPod: res.ClientPod, Reconnects: res.Reconnects, Start: res.Start, End: res.End, Runs: []trafficRun{},
 	}
 	if via != traffic.PortForward {
-		rep.Service = traffic.ServiceURL(tc.Namespace)
+		rep.Service = traffic.ServiceURL(tc.Service, tc.Namespace, tc.Port)
 	}
 	for _, s := range res.Summaries {
 		st.AddRun(state.Run{Via: string(s.Via), Start: res.Start.UTC(), End: res.End.UTC(), Sent: s.Sent, OK: s.OK, Source: s.Source})

@@ -41,7 +41,7 @@ func (fixedForward) Reconnects() int                        { return 0 }
 func (fixedForward) Close()                                 {}
 
 func (s *fakeStreams) Forward(_ context.Context, ns, pod string, port int) (traffic.Forwarder, error) {
-	if pod != kube.PodName || port != 80 {
+	if pod != labPod || port != 80 {
 		return nil, errors.New("port-forward to the wrong pod")
 	}
 	return fixedForward{s.nginx.URL}, nil
@@ -81,9 +81,7 @@ func trafficCluster(t *testing.T) (*labCluster, *fakeStreams) {
 		io.WriteString(w, "<h1>Welcome to nginx!</h1>")
 	}))
 	t.Cleanup(fs.nginx.Close)
-	savedStreams := newLabStreams
-	newLabStreams = func(*kube.Target) (labStreams, error) { return fs, nil }
-	t.Cleanup(func() { newLabStreams = savedStreams })
+	useDeps(t, func(d *Deps) { d.NewStreams = func(*kube.Target) (LabStreams, error) { return fs, nil } })
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	return lc, fs
 }

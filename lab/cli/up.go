@@ -29,7 +29,8 @@ type upOptions struct {
 	timeout      time.Duration
 	yes          bool
 
-	s *clusterSession
+	lf labFlag
+	s  *session
 }
 
 func newUpCmd(streams Streams, g *globals) *cobra.Command {
@@ -64,10 +65,11 @@ and what to do are printed) or an object lab did not create is in the way,
 	}
 	o.kf.addTo(cmd)
 	o.pf.addTo(cmd)
+	o.lf.addTo(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.nginxImage, "nginx-image", "", "the pod's image (default: the lab's own, or the one an earlier lab up was given)")
 	usageWhenShown(cmd, "nginx-image", func() string {
-		return "the pod's image (default " + deploy.DefaultNginxImage() + ", or the one an earlier lab up was given)"
+		return "the pod's image (default " + builtinImage() + ", or the one an earlier lab up was given)"
 	})
 	f.BoolVar(&o.preload, "preload", false, "kind: copy the lab's images from the local container engine into the nodes (pulling them there first if needed)")
 	f.StringVar(&o.imageArchive, "image-archive", "", "kind: load this image tarball (docker save) into the nodes")
@@ -81,7 +83,10 @@ and what to do are printed) or an object lab did not create is in the way,
 }
 
 func (o *upOptions) complete() error {
-	o.s = newClusterSession(o.streams, o.globals, &o.kf, &o.pf)
+	var err error
+	if o.s, err = newClusterSession(o.streams, o.globals, &o.kf, &o.pf, &o.lf); err != nil {
+		return err
+	}
 	o.s.kind = cluster.KindOptions{NodeImage: o.nodeImage, ConfigFile: o.kindConfig}
 	return nil
 }
@@ -193,12 +198,8 @@ func (o *upOptions) loadImages(ctx context.Context, t *kube.Target) error {
 	}
 	var images []string
 	if o.preload {
-		image := o.nginxImage
-		if image == "" {
-			image = deploy.DefaultNginxImage()
-		}
 		var err error
-		if images, err = deploy.Images(image); err != nil {
+		if images, err = deploy.Images(o.s.lab, o.nginxImage); err != nil {
 			return err
 		}
 	}

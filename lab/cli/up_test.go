@@ -56,27 +56,18 @@ current-context: local
 	if err := os.WriteFile(lc.kubeconfig, []byte(kc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	saved := newKubeClient
-	newKubeClient = func(*kube.Target) (kubernetes.Interface, error) {
-		lc.connections++
-		return lc.Cluster, nil
-	}
-	savedProbe := cluster.ProbeEngines
-	cluster.ProbeEngines = func(context.Context) []cluster.Engine {
-		return []cluster.Engine{{Name: "docker", Err: errors.New("not installed")}}
-	}
+	useDeps(t, func(d *Deps) {
+		d.NewClient = func(*kube.Target) (kubernetes.Interface, error) {
+			lc.connections++
+			return lc.Cluster, nil
+		}
+		d.ProbeEngines = func(context.Context) []cluster.Engine {
+			return []cluster.Engine{{Name: "docker", Err: errors.New("not installed")}}
+		}
+	})
 	t.Setenv(cluster.EnvProvider, "")
 	t.Setenv("KUBECONFIG", lc.kubeconfig)
-	t.Cleanup(func() { newKubeClient, cluster.ProbeEngines = saved, savedProbe })
 	return lc
-}
-
-// labIn runs lab with stdin.
-func labIn(t *testing.T, stdin string, args ...string) run {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err := Run(context.Background(), args, Streams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
-	return run{code: ExitCode(err), out: out.String(), err: errOut.String(), returnedError: err}
 }
 
 func (r run) must(t *testing.T, code int) run {
@@ -181,7 +172,7 @@ func TestUpUsage(t *testing.T) {
 
 func TestUpUnreachable(t *testing.T) {
 	newLabCluster(t)
-	newKubeClient = kube.NewClient // a real client, to a port nothing listens on
+	realClient(t) // to a port nothing listens on
 	kc := filepath.Join(t.TempDir(), "closed")
 	os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:1\"}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n"), 0o600)
 	for _, verb := range []string{"up", "reset", "status", "down"} {
@@ -228,7 +219,7 @@ func TestStatus(t *testing.T) {
 	}
 	lab(t, "up").must(t, ExitOK)
 	// A student's debugger with the general profile.
-	pod, _ := lc.CoreV1().Pods("default").Get(context.Background(), kube.PodName, metav1.GetOptions{})
+	pod, _ := lc.CoreV1().Pods("default").Get(context.Background(), labPod, metav1.GetOptions{})
 	pod.Spec.EphemeralContainers = []corev1.EphemeralContainer{{TargetContainerName: "nginx", EphemeralContainerCommon: corev1.EphemeralContainerCommon{
 		Name: "debugger-x7k2p", Image: "nicolaka/netshoot",
 		SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_PTRACE"}}}}}}
@@ -267,9 +258,9 @@ func TestStatus(t *testing.T) {
 func TestResetRecreates(t *testing.T) {
 	lc := newLabCluster(t)
 	lab(t, "up").must(t, ExitOK)
-	before, _ := lc.CoreV1().Pods("default").Get(context.Background(), kube.PodName, metav1.GetOptions{})
+	before, _ := lc.CoreV1().Pods("default").Get(context.Background(), labPod, metav1.GetOptions{})
 	r := lab(t, "reset").must(t, ExitOK)
-	after, _ := lc.CoreV1().Pods("default").Get(context.Background(), kube.PodName, metav1.GetOptions{})
+	after, _ := lc.CoreV1().Pods("default").Get(context.Background(), labPod, metav1.GetOptions{})
 	if before.UID == after.UID || !strings.Contains(r.out, "recreated pod default/nginx-distroless (lab reset)") {
 		t.Errorf("reset kept UID %s:\n%s", before.UID, r.out)
 	}
@@ -303,9 +294,7 @@ func TestDown(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lc := newLabCluster(t)
 			lab(t, "up").must(t, ExitOK)
-			saved := stdinIsTerminal
-			stdinIsTerminal = func(io.Reader) bool { return tt.terminal }
-			t.Cleanup(func() { stdinIsTerminal = saved })
+			useDeps(t, func(d *Deps) { d.StdinIsTerminal = func(io.Reader) bool { return tt.terminal } })
 			r := labIn(t, tt.stdin, append([]string{"down"}, tt.args...)...).must(t, tt.code)
 			if !strings.Contains(r.out+r.err+fmt.Sprint(r.returnedError), tt.want) {
 				t.Errorf("output lacks %q:\n%s\n%s\n%v", tt.want, r.out, r.err, r.returnedError)
@@ -313,7 +302,7 @@ func TestDown(t *testing.T) {
 			if !strings.Contains(r.err, "lab down will delete, in context local:\n  pod default/nginx-distroless\n  service default/nginx-distroless") && tt.code == ExitOK {
 				t.Errorf("down did not list what it would delete:\n%s", r.err)
 			}
-			_, err := lc.CoreV1().Pods("default").Get(context.Background(), kube.PodName, metav1.GetOptions{})
+			_, err := lc.CoreV1().Pods("default").Get(context.Background(), labPod, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) != tt.deleted {
 				t.Errorf("pod deleted: %v, want %v", apierrors.IsNotFound(err), tt.deleted)
 			}
@@ -324,13 +313,13 @@ func TestDown(t *testing.T) {
 func TestDownLeavesForeignObjects(t *testing.T) {
 	lc := newLabCluster(t)
 	ctx := context.Background()
-	lc.CoreV1().Pods("default").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: kube.PodName, Namespace: "default"},
+	lc.CoreV1().Pods("default").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: labPod, Namespace: "default"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}}, metav1.CreateOptions{})
 	r := lab(t, "down", "--yes").must(t, ExitOK)
 	if !strings.Contains(r.err, "leaving pod default/nginx-distroless alone: lab did not create it") || !strings.Contains(r.out, "nothing to take down") {
 		t.Errorf("down on a foreign pod:\n%s\n%s", r.out, r.err)
 	}
-	if _, err := lc.CoreV1().Pods("default").Get(ctx, kube.PodName, metav1.GetOptions{}); err != nil {
+	if _, err := lc.CoreV1().Pods("default").Get(ctx, labPod, metav1.GetOptions{}); err != nil {
 		t.Errorf("down deleted a pod lab did not create: %v", err)
 	}
 	r = lab(t, "up").must(t, ExitFailed)
@@ -341,33 +330,33 @@ func TestDownLeavesForeignObjects(t *testing.T) {
 
 func TestDoctorExitCodes(t *testing.T) {
 	newLabCluster(t)
-	saved := doctorProbes
-	t.Cleanup(func() { doctorProbes = saved })
-	healthy := func(o *doctorOptions) doctor.Probes {
-		p := saved(o)
+	type probes = func(func(context.Context) []cluster.Engine, func(context.Context) (*doctor.ClusterFacts, error)) doctor.Probes
+	healthy := func(e func(context.Context) []cluster.Engine, c func(context.Context) (*doctor.ClusterFacts, error)) doctor.Probes {
+		p := machineProbes(e, c)
 		p.KubectlVersion = func(context.Context) (string, error) { return "v1.36.1", nil }
 		p.ImagePlatforms = func(context.Context, string) ([]string, error) { return []string{"linux/arm64"}, nil }
 		return p
 	}
-	doctorProbes = healthy
+	useProbes := func(p probes) { useDeps(t, func(d *Deps) { d.DoctorProbes = p }) }
+	useProbes(healthy)
 	r := lab(t, "doctor", "--provider", "existing").must(t, ExitOK)
 	for _, want := range []string{"✓ kubectl", "✓ cluster", "✓ architecture", "✓ capabilities", "nothing blocks the lab"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("doctor lacks %q:\n%s", want, r.out)
 		}
 	}
-	doctorProbes = func(o *doctorOptions) doctor.Probes {
-		p := healthy(o)
+	useProbes(func(e func(context.Context) []cluster.Engine, c func(context.Context) (*doctor.ClusterFacts, error)) doctor.Probes {
+		p := healthy(e, c)
 		p.ImagePlatforms = func(context.Context, string) ([]string, error) { return []string{"linux/amd64"}, nil }
 		return p
-	}
+	})
 	r = lab(t, "doctor", "--provider", "existing", "-o", "json").must(t, ExitFailed)
 	var rep doctor.Report
 	if err := json.Unmarshal([]byte(r.out), &rep); err != nil || !rep.Blocking {
 		t.Errorf("json report %v: %+v", err, rep)
 	}
-	newKubeClient = kube.NewClient
-	doctorProbes = healthy
+	realClient(t)
+	useProbes(healthy)
 	r = lab(t, "doctor", "--provider", "existing", "--kubeconfig", writeClosedKubeconfig(t)).must(t, ExitCluster)
 	if !strings.Contains(r.out, "✗ cluster") {
 		t.Errorf("doctor on an unreachable cluster:\n%s", r.out)
@@ -378,4 +367,10 @@ func writeClosedKubeconfig(t *testing.T) string {
 	kc := filepath.Join(t.TempDir(), "closed")
 	os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:1\"}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n"), 0o600)
 	return kc
+}
+
+// realClient makes lab(t, …) talk through a real client again, after
+// newLabCluster faked it: for a kubeconfig that points nowhere.
+func realClient(t *testing.T) {
+	useDeps(t, func(d *Deps) { d.NewClient = RealDeps().NewClient })
 }

@@ -45,7 +45,7 @@ const engineProbeTimeout = 5 * time.Second
 // kind's own detection only checks that a client binary exists; lab asks
 // the server, because a client without a daemon (the common case of a
 // stopped Docker Desktop) cannot create a cluster.
-var ProbeEngines = func(ctx context.Context) []Engine {
+func ProbeEngines(ctx context.Context) []Engine {
 	out := make([]Engine, len(EngineNames))
 	var wg sync.WaitGroup
 	for i, name := range EngineNames {

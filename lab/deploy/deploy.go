@@ -13,7 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/kube"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 // Defaults for Options.
@@ -34,9 +36,13 @@ const (
 
 // Options configure Up, Reset and Down.
 type Options struct {
+	// Lab is the lab folder whose manifests are deployed; nil means the
+	// built-in lab.
+	Lab *labfolder.Lab
 	// Namespace is the lab's namespace; "" means kube.DefaultNamespace.
 	Namespace string
-	// NginxImage replaces the pod's image; "" keeps the manifest's.
+	// NginxImage replaces the workload container's image (lab up
+	// --nginx-image); "" keeps the manifest's.
 	NginxImage string
 	// Timeout bounds the wait for Ready (and, in Down, for pods to go).
 	Timeout time.Duration
@@ -54,6 +60,13 @@ func (o Options) namespace() string {
 		return kube.DefaultNamespace
 	}
 	return o.Namespace
+}
+
+func (o Options) lab() (*labfolder.Lab, error) {
+	if o.Lab == nil {
+		return labfolder.Builtin()
+	}
+	return o.Lab, nil
 }
 
 func (o Options) timeout() time.Duration {
@@ -128,11 +141,11 @@ type Result struct {
 	ImageKept bool `json:"imageKept,omitempty"`
 }
 
-// imagePulled reports whether the node ever pulled the nginx container's
-// image (the kubelet records the image's ID once it has it).
-func imagePulled(pod *corev1.Pod) bool {
+// imagePulled reports whether the node ever pulled the workload
+// container's image (the kubelet records the image's ID once it has it).
+func imagePulled(pod *corev1.Pod, container string) bool {
 	for _, s := range pod.Status.ContainerStatuses {
-		if s.Name == kube.ContainerName {
+		if s.Name == container {
 			return s.ImageID != ""
 		}
 	}
@@ -165,17 +178,22 @@ func Reset(ctx context.Context, c kubernetes.Interface, o Options) (*Result, err
 
 func up(ctx context.Context, c kubernetes.Interface, o Options, recreate string) (res *Result, err error) {
 	ns := o.namespace()
+	l, err := o.lab()
+	if err != nil {
+		return nil, err
+	}
+	w := l.Spec.Workload
 	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
-	live, err := c.CoreV1().Pods(ns).Get(cctx, kube.PodName, metav1.GetOptions{})
+	live, err := c.CoreV1().Pods(ns).Get(cctx, w.Pod, metav1.GetOptions{})
 	cancel()
 	switch {
 	case apierrors.IsNotFound(err):
 		live = nil
 	case err != nil:
-		return nil, fmt.Errorf("reading pod %s/%s: %w", ns, kube.PodName, err)
+		return nil, fmt.Errorf("reading pod %s/%s: %w", ns, w.Pod, err)
 	}
 	kept := ""
-	if o.NginxImage == "" && live != nil && kube.IsManaged(live) && imagePulled(live) {
+	if o.NginxImage == "" && live != nil && kube.IsManaged(live) && imagePulled(live, w.Container) {
 		// The image chosen by an earlier lab up --nginx-image stays chosen
 		// until another is given: otherwise every lab up and lab reset
 		// would need the flag again. Only an image that could be pulled
@@ -187,8 +205,8 @@ func up(ctx context.Context, c kubernetes.Interface, o Options, recreate string)
 	if err != nil {
 		return nil, err
 	}
-	d := &deployer{c: c, o: o, m: m, ns: ns}
-	res = &Result{Image: m.NginxImage(), ImageKept: kept != "" && kept != DefaultNginxImage()}
+	d := &deployer{c: c, o: o, m: m, ns: ns, w: w}
+	res = &Result{Image: m.Image(), ImageKept: kept != "" && kept != DefaultImage(l)}
 	defer func() {
 		if err != nil && ctx.Err() != nil {
 			err = d.undo(err)
@@ -197,17 +215,20 @@ func up(ctx context.Context, c kubernetes.Interface, o Options, recreate string)
 	if err := d.namespace(ctx, res); err != nil {
 		return res, err
 	}
+	if err := d.configMaps(ctx, res); err != nil {
+		return res, err
+	}
 	if err := d.pod(ctx, res, live, recreate); err != nil {
 		return res, err
 	}
-	if err := d.service(ctx, res); err != nil {
+	if err := d.services(ctx, res); err != nil {
 		return res, err
 	}
 	pod, err := d.waitReady(ctx)
 	if err != nil {
 		return res, err
 	}
-	res.Pod = kube.PodFactsOf(pod)
+	res.Pod = kube.PodFactsOf(pod, w.Container)
 	return res, nil
 }
 
@@ -218,6 +239,7 @@ type deployer struct {
 	o       Options
 	m       *Manifests
 	ns      string
+	w       spec.Workload
 	created []Object
 }
 
@@ -253,7 +275,7 @@ func (d *deployer) namespace(ctx context.Context, res *Result) error {
 }
 
 func (d *deployer) pod(ctx context.Context, res *Result, live *corev1.Pod, recreate string) error {
-	obj := Object{Kind: "pod", Namespace: d.ns, Name: kube.PodName}
+	obj := Object{Kind: "pod", Namespace: d.ns, Name: d.w.Pod}
 	if live == nil {
 		return d.applyPod(ctx, res, obj, "created", "")
 	}
@@ -276,7 +298,7 @@ func (d *deployer) pod(ctx context.Context, res *Result, live *corev1.Pod, recre
 		return d.applyPod(ctx, res, obj, "updated", metaDrift.String())
 	}
 	if live.DeletionTimestamp == nil {
-		d.o.status(fmt.Sprintf("deleting pod %s (%s)", kube.PodName, why))
+		d.o.status(fmt.Sprintf("deleting pod %s (%s)", d.w.Pod, why))
 		if err := deletePod(ctx, d.c, live); err != nil {
 			return err
 		}
@@ -312,7 +334,7 @@ func (d *deployer) podDrift(live *corev1.Pod, recreate string) (string, error) {
 }
 
 func (d *deployer) applyPod(ctx context.Context, res *Result, obj Object, action, why string) error {
-	d.o.status(fmt.Sprintf("applying pod %s", kube.PodName))
+	d.o.status(fmt.Sprintf("applying pod %s", d.w.Pod))
 	deadline := time.Now().Add(ServiceAccountWait)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
@@ -350,43 +372,82 @@ func noServiceAccountYet(err error) bool {
 	return apierrors.IsForbidden(err) && strings.Contains(msg, "serviceaccount") && strings.Contains(msg, "not found")
 }
 
-func (d *deployer) service(ctx context.Context, res *Result) error {
-	obj := Object{Kind: "service", Namespace: d.ns, Name: kube.PodName}
-	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
-	defer cancel()
-	live, err := d.c.CoreV1().Services(d.ns).Get(cctx, kube.PodName, metav1.GetOptions{})
-	action, why := "created", ""
-	switch {
-	case err == nil:
-		res.ServiceIP = live.Spec.ClusterIP
-		if !kube.IsManaged(live) {
-			obj.UID = live.UID
-			return &ForeignError{Object: obj}
-		}
-		drift, err := findDrift(d.m.Service, live, "spec")
+// services applies the lab's Services; the one named like the pod gives
+// the result its cluster IP.
+func (d *deployer) services(ctx context.Context, res *Result) error {
+	svcs := d.c.CoreV1().Services(d.ns)
+	for _, want := range d.m.Services {
+		svc, err := applyObject(ctx, d, res, "service", *want.Name, want, []string{"spec", "metadata"},
+			func(ctx context.Context) (*corev1.Service, error) { return svcs.Get(ctx, *want.Name, metav1.GetOptions{}) },
+			func(ctx context.Context) (*corev1.Service, error) { return svcs.Apply(ctx, want, applyOptions) })
 		if err != nil {
 			return err
 		}
-		if drift == nil {
-			if drift, err = findDrift(d.m.Service, live, "metadata"); err != nil {
-				return err
+		if svc.Name == d.w.Pod {
+			res.ServiceIP = svc.Spec.ClusterIP
+		}
+	}
+	return nil
+}
+
+// configMaps applies the lab's ConfigMaps, before the pod that mounts them.
+func (d *deployer) configMaps(ctx context.Context, res *Result) error {
+	cms := d.c.CoreV1().ConfigMaps(d.ns)
+	for _, want := range d.m.ConfigMaps {
+		_, err := applyObject(ctx, d, res, "configmap", *want.Name, want, []string{"data", "binaryData", "metadata"},
+			func(ctx context.Context) (*corev1.ConfigMap, error) { return cms.Get(ctx, *want.Name, metav1.GetOptions{}) },
+			func(ctx context.Context) (*corev1.ConfigMap, error) { return cms.Apply(ctx, want, applyOptions) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyObject brings one object that can be changed in place (a Service,
+// a ConfigMap; unlike a pod) to what the manifest says: created when
+// missing, refused when someone else's, updated when a section lab sets
+// drifted, left alone otherwise. It returns the object as it now is.
+func applyObject[T interface {
+	comparable
+	metav1.Object
+}](ctx context.Context, d *deployer, res *Result, kind, name string, want any, sections []string,
+	get, apply func(context.Context) (T, error)) (T, error) {
+	var zero T
+	obj := Object{Kind: kind, Namespace: d.ns, Name: name}
+	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
+	defer cancel()
+	live, err := get(cctx)
+	action, why := "created", ""
+	switch {
+	case err == nil:
+		if !kube.IsManaged(live) {
+			obj.UID = live.GetUID()
+			return zero, &ForeignError{Object: obj}
+		}
+		var drift *Drift
+		for _, sec := range sections {
+			if drift, err = findDrift(want, live, sec); err != nil || drift != nil {
+				break
 			}
 		}
-		if drift == nil {
-			return nil
+		if err != nil {
+			return zero, err
 		}
-		// A Service's spec can be changed in place, unlike a pod's.
+		if drift == nil {
+			return live, nil
+		}
 		action, why = "updated", drift.String()
 	case !apierrors.IsNotFound(err):
-		return fmt.Errorf("reading %s: %w", obj, err)
+		return zero, fmt.Errorf("reading %s: %w", obj, err)
 	}
-	svc, err := d.c.CoreV1().Services(d.ns).Apply(cctx, d.m.Service, applyOptions)
+	d.o.status("applying " + obj.String())
+	got, err := apply(cctx)
 	if err != nil {
-		return fmt.Errorf("applying %s: %w", obj, err)
+		return zero, fmt.Errorf("applying %s: %w", obj, err)
 	}
-	res.ServiceIP = svc.Spec.ClusterIP
-	d.apply(res, obj, action, why, svc.UID)
-	return nil
+	d.apply(res, obj, action, why, got.GetUID())
+	return got, nil
 }
 
 // undo deletes what this call created, after an interrupt. It runs on a
@@ -428,6 +489,8 @@ func deleteObject(ctx context.Context, c kubernetes.Interface, obj Object) error
 		return c.CoreV1().Pods(obj.Namespace).Delete(ctx, obj.Name, opts)
 	case "service":
 		return c.CoreV1().Services(obj.Namespace).Delete(ctx, obj.Name, opts)
+	case "configmap":
+		return c.CoreV1().ConfigMaps(obj.Namespace).Delete(ctx, obj.Name, opts)
 	case "namespace":
 		return c.CoreV1().Namespaces().Delete(ctx, obj.Name, opts)
 	}

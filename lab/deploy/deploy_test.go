@@ -16,9 +16,13 @@ import (
 
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/kube/kubetest"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 const testNode = kubetest.NodeName
+
+// labPod is the built-in lab's pod and Service.
+const labPod = "nginx-distroless"
 
 func newCluster(t *testing.T, objs ...runtime.Object) *kubetest.Cluster {
 	return kubetest.New(t, objs...)
@@ -47,7 +51,7 @@ func TestUpDeploysTheLab(t *testing.T) {
 	if !res.Pod.Ready || res.Pod.Node != testNode || res.Pod.IP != kubetest.PodIP {
 		t.Errorf("pod facts %+v", res.Pod)
 	}
-	pod, err := c.CoreV1().Pods("default").Get(context.Background(), kube.PodName, metav1.GetOptions{})
+	pod, err := c.CoreV1().Pods("default").Get(context.Background(), labPod, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +68,7 @@ func TestUpDeploysTheLab(t *testing.T) {
 	if len(pod.ManagedFields) == 0 || pod.ManagedFields[0].Manager != kube.FieldManager || pod.ManagedFields[0].Operation != metav1.ManagedFieldsOperationApply {
 		t.Errorf("pod not server-side applied by %q: %+v", kube.FieldManager, pod.ManagedFields)
 	}
-	svc, err := c.CoreV1().Services("default").Get(context.Background(), kube.PodName, metav1.GetOptions{})
+	svc, err := c.CoreV1().Services("default").Get(context.Background(), labPod, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,12 +165,12 @@ func TestUpRepairsDrift(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.mutate != nil {
-				pod, _ := c.CoreV1().Pods("default").Get(ctx, kube.PodName, metav1.GetOptions{})
+				pod, _ := c.CoreV1().Pods("default").Get(ctx, labPod, metav1.GetOptions{})
 				tt.mutate(pod)
 				c.Update(t, "pods", pod, "default")
 			}
 			if tt.mutateSv != nil {
-				svc, _ := c.CoreV1().Services("default").Get(ctx, kube.PodName, metav1.GetOptions{})
+				svc, _ := c.CoreV1().Services("default").Get(ctx, labPod, metav1.GetOptions{})
 				tt.mutateSv(svc)
 				c.Update(t, "services", svc, "default")
 			}
@@ -188,7 +192,7 @@ func TestUpRepairsDrift(t *testing.T) {
 			if !strings.Contains(why, tt.wantWhy) {
 				t.Errorf("why %q, want it to contain %q", why, tt.wantWhy)
 			}
-			pod, _ := c.CoreV1().Pods("default").Get(ctx, kube.PodName, metav1.GetOptions{})
+			pod, _ := c.CoreV1().Pods("default").Get(ctx, labPod, metav1.GetOptions{})
 			if pod.Spec.Containers[0].Image != tt.wantImg || !*pod.Spec.ShareProcessNamespace || pod.Spec.Containers[0].Ports[0].ContainerPort != 80 {
 				t.Errorf("pod after repair: %s %v %v", pod.Spec.Containers[0].Image, *pod.Spec.ShareProcessNamespace, pod.Spec.Containers[0].Ports)
 			}
@@ -201,7 +205,7 @@ func TestUpRepairsDrift(t *testing.T) {
 
 func TestUpRefusesForeignObjects(t *testing.T) {
 	foreign := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: kube.PodName, Namespace: "default", Labels: map[string]string{"app": "mine"}},
+		ObjectMeta: metav1.ObjectMeta{Name: labPod, Namespace: "default", Labels: map[string]string{"app": "mine"}},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}},
 	}
 	c := newCluster(t, foreign)
@@ -262,7 +266,7 @@ func TestUpExplainsImagePullBackOff(t *testing.T) {
 	}
 	// The pod stays for the student to inspect: lab up did not fail because
 	// of an interrupt.
-	if _, err := c.CoreV1().Pods("default").Get(context.Background(), kube.PodName, metav1.GetOptions{}); err != nil {
+	if _, err := c.CoreV1().Pods("default").Get(context.Background(), labPod, metav1.GetOptions{}); err != nil {
 		t.Errorf("the failing pod was removed: %v", err)
 	}
 }
@@ -287,11 +291,11 @@ func TestUpInterruptedRemovesWhatItCreated(t *testing.T) {
 	}
 	for _, get := range []func() error{
 		func() error {
-			_, err := c.CoreV1().Pods("default").Get(context.Background(), kube.PodName, metav1.GetOptions{})
+			_, err := c.CoreV1().Pods("default").Get(context.Background(), labPod, metav1.GetOptions{})
 			return err
 		},
 		func() error {
-			_, err := c.CoreV1().Services("default").Get(context.Background(), kube.PodName, metav1.GetOptions{})
+			_, err := c.CoreV1().Services("default").Get(context.Background(), labPod, metav1.GetOptions{})
 			return err
 		},
 	} {
@@ -320,7 +324,7 @@ func TestUpInterruptedKeepsWhatWasThere(t *testing.T) {
 	}
 	// The recreated pod was this command's and went; the Service was
 	// there before and stays.
-	if _, err := c.CoreV1().Services("default").Get(context.Background(), kube.PodName, metav1.GetOptions{}); err != nil {
+	if _, err := c.CoreV1().Services("default").Get(context.Background(), labPod, metav1.GetOptions{}); err != nil {
 		t.Errorf("the service that existed before was removed: %v", err)
 	}
 }
@@ -371,15 +375,15 @@ func TestDownDeletesOnlyLabsObjects(t *testing.T) {
 	if _, err := c.CoreV1().Pods("default").Get(ctx, "students-own", metav1.GetOptions{}); err != nil {
 		t.Errorf("down deleted a pod lab did not create: %v", err)
 	}
-	if _, err := c.CoreV1().Pods("default").Get(ctx, kube.PodName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := c.CoreV1().Pods("default").Get(ctx, labPod, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("lab's pod survived down: %v", err)
 	}
 }
 
 func TestDownRefusesForeignObjects(t *testing.T) {
 	ctx := context.Background()
-	foreignPod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: kube.PodName, Namespace: "default"}}
-	foreignSvc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: kube.PodName, Namespace: "default", Labels: map[string]string{kube.ManagedByLabel: "helm"}}}
+	foreignPod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: labPod, Namespace: "default"}}
+	foreignSvc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: labPod, Namespace: "default", Labels: map[string]string{kube.ManagedByLabel: "helm"}}}
 	c := newCluster(t, foreignPod, foreignSvc)
 	plan, err := PlanDown(ctx, c, fastOptions())
 	if err != nil {
@@ -407,12 +411,12 @@ func TestDownSparesAReplacedObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Between the plan and the deletion, someone replaced lab's pod.
-	_ = c.CoreV1().Pods("default").Delete(ctx, kube.PodName, metav1.DeleteOptions{})
-	_, _ = c.CoreV1().Pods("default").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: kube.PodName, Namespace: "default", UID: "someone-elses"}}, metav1.CreateOptions{})
+	_ = c.CoreV1().Pods("default").Delete(ctx, labPod, metav1.DeleteOptions{})
+	_, _ = c.CoreV1().Pods("default").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: labPod, Namespace: "default", UID: "someone-elses"}}, metav1.CreateOptions{})
 	if _, err := Down(ctx, c, plan, fastOptions()); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := c.CoreV1().Pods("default").Get(ctx, kube.PodName, metav1.GetOptions{}); err != nil || p.UID != "someone-elses" {
+	if p, err := c.CoreV1().Pods("default").Get(ctx, labPod, metav1.GetOptions{}); err != nil || p.UID != "someone-elses" {
 		t.Errorf("the replacing pod was deleted (%v)", err)
 	}
 }
@@ -467,13 +471,13 @@ func TestTheChosenImageStaysChosen(t *testing.T) {
 		t.Errorf("up without --nginx-image: changes %v, image %s", res.Changes, res.Image)
 	}
 	// Changed by hand (a pod's image is mutable): repaired to lab's choice.
-	pod, _ := c.CoreV1().Pods("default").Get(ctx, kube.PodName, metav1.GetOptions{})
+	pod, _ := c.CoreV1().Pods("default").Get(ctx, labPod, metav1.GetOptions{})
 	pod.Spec.Containers[0].Image = "nginx:latest"
 	c.Update(t, "pods", pod, "default")
 	if res, err = Reset(ctx, c, fastOptions()); err != nil {
 		t.Fatal(err)
 	}
-	pod, _ = c.CoreV1().Pods("default").Get(ctx, kube.PodName, metav1.GetOptions{})
+	pod, _ = c.CoreV1().Pods("default").Get(ctx, labPod, metav1.GetOptions{})
 	if pod.Spec.Containers[0].Image != o.NginxImage {
 		t.Errorf("after reset the image is %s, want %s", pod.Spec.Containers[0].Image, o.NginxImage)
 	}
@@ -492,7 +496,7 @@ func TestAMistypedImageIsNotKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Image != DefaultNginxImage() || res.ImageKept || len(res.Changes) != 1 || res.Changes[0].Action != "recreated" {
+	if res.Image != DefaultImage(builtinLab(t)) || res.ImageKept || len(res.Changes) != 1 || res.Changes[0].Action != "recreated" {
 		t.Errorf("image %s (kept %v), changes %v", res.Image, res.ImageKept, res.Changes)
 	}
 }
@@ -506,7 +510,7 @@ func TestUpWaitsForTheDefaultServiceAccount(t *testing.T) {
 	c.PrependReactor("patch", "pods", func(action clienttesting.Action) (bool, runtime.Object, error) {
 		if refusals < 3 {
 			refusals++
-			return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), kube.PodName,
+			return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), labPod,
 				errors.New(`error looking up service account default/default: serviceaccount "default" not found`))
 		}
 		return false, nil, nil
@@ -520,9 +524,18 @@ func TestUpWaitsForTheDefaultServiceAccount(t *testing.T) {
 	// Any other refusal is not waited for.
 	c2 := newCluster(t)
 	c2.PrependReactor("patch", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
-		return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), kube.PodName, errors.New("exceeded quota"))
+		return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), labPod, errors.New("exceeded quota"))
 	})
 	if _, err := Up(context.Background(), c2, fastOptions()); err == nil || !strings.Contains(err.Error(), "exceeded quota") {
 		t.Errorf("a quota refusal: %v", err)
 	}
+}
+
+func builtinLab(t *testing.T) *labfolder.Lab {
+	t.Helper()
+	l, err := labfolder.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

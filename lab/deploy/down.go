@@ -60,16 +60,56 @@ func PlanDown(ctx context.Context, c kubernetes.Interface, o Options) (*DownPlan
 			plan.Delete = append(plan.Delete, Object{Kind: "service", Namespace: ns, Name: s.Name, UID: s.UID})
 		}
 	}
-	if p, err := c.CoreV1().Pods(ns).Get(cctx, kube.PodName, metav1.GetOptions{}); err == nil && !kube.IsManaged(p) {
-		plan.Foreign = append(plan.Foreign, Object{Kind: "pod", Namespace: ns, Name: p.Name, UID: p.UID})
+	cms, err := c.CoreV1().ConfigMaps(ns).List(cctx, sel)
+	if err != nil {
+		return nil, fmt.Errorf("listing lab's config maps in %s: %w", ns, err)
 	}
-	if s, err := c.CoreV1().Services(ns).Get(cctx, kube.PodName, metav1.GetOptions{}); err == nil && !kube.IsManaged(s) {
-		plan.Foreign = append(plan.Foreign, Object{Kind: "service", Namespace: ns, Name: s.Name, UID: s.UID})
+	for _, cm := range cms.Items {
+		if kube.IsManaged(&cm) {
+			plan.Delete = append(plan.Delete, Object{Kind: "configmap", Namespace: ns, Name: cm.Name, UID: cm.UID})
+		}
+	}
+	for _, obj := range labObjects(o) {
+		var m metav1.Object
+		var err error
+		switch obj.Kind {
+		case "pod":
+			m, err = c.CoreV1().Pods(ns).Get(cctx, obj.Name, metav1.GetOptions{})
+		case "service":
+			m, err = c.CoreV1().Services(ns).Get(cctx, obj.Name, metav1.GetOptions{})
+		case "configmap":
+			m, err = c.CoreV1().ConfigMaps(ns).Get(cctx, obj.Name, metav1.GetOptions{})
+		}
+		if err == nil && !kube.IsManaged(m) {
+			plan.Foreign = append(plan.Foreign, Object{Kind: obj.Kind, Namespace: ns, Name: obj.Name, UID: m.GetUID()})
+		}
 	}
 	if n, err := c.CoreV1().Namespaces().Get(cctx, ns, metav1.GetOptions{}); err == nil && kube.IsManaged(n) && n.DeletionTimestamp == nil && !protectedNamespaces[ns] {
 		plan.DeleteNamespace = true
 	}
 	return plan, nil
+}
+
+// labObjects names the objects the lab folder deploys, so that down can
+// say which objects carry lab's names without its label. A folder whose
+// manifests no longer load still names its workload's pod.
+func labObjects(o Options) []Object {
+	l, err := o.lab()
+	if err != nil {
+		return nil
+	}
+	m, err := Render(o)
+	if err != nil {
+		return []Object{{Kind: "pod", Name: l.Spec.Workload.Pod}}
+	}
+	out := []Object{{Kind: "pod", Name: *m.Pod.Name}}
+	for _, s := range m.Services {
+		out = append(out, Object{Kind: "service", Name: *s.Name})
+	}
+	for _, cm := range m.ConfigMaps {
+		out = append(out, Object{Kind: "configmap", Name: *cm.Name})
+	}
+	return out
 }
 
 // DownResult is what Down did.

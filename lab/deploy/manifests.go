@@ -1,127 +1,97 @@
-// Package deploy puts the lab's objects into a cluster and takes them out
-// again: the built-in lab folder's manifests (assets/labs/kubernetes-debug/manifests) are server-side applied
-// with field manager "lab", the pod is waited for until Ready, a pod whose
-// spec drifted from the manifest is recreated (pod specs are immutable),
-// and only objects labelled app.kubernetes.io/managed-by=lab are ever
-// deleted. It works on any kubernetes.Interface, so that tests run it
-// against client-go's fake clientset.
+// Package deploy puts a lab's objects into a cluster and takes them out
+// again: the lab folder's manifests (the built-in lab's are in
+// assets/labs/kubernetes-debug/manifests) are server-side applied with
+// field manager "lab", the workload's pod is waited for until Ready, a pod
+// whose spec drifted from the manifest is recreated (pod specs are
+// immutable), and only objects labelled app.kubernetes.io/managed-by=lab
+// are ever deleted. It works on any kubernetes.Interface, so that tests run
+// it against client-go's fake clientset.
 package deploy
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"io/fs"
-	"strings"
-	"sync"
+	"slices"
 
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/lab/kube"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
-// ImageAnnotation records on the pod the nginx image lab was asked for, so
-// that later commands keep it without --nginx-image.
+// ImageAnnotation records on the pod the image lab was asked for (lab up
+// --nginx-image), so that later commands keep it without the flag.
 const ImageAnnotation = "k8s-debug-lab.io/nginx-image"
 
-// Manifests are the lab's objects, ready to apply.
+// Manifests are a lab's objects, ready to apply.
 type Manifests struct {
+	// Namespace is created when the lab's namespace does not exist.
 	Namespace *corev1ac.NamespaceApplyConfiguration
-	Pod       *corev1ac.PodApplyConfiguration
-	Service   *corev1ac.ServiceApplyConfiguration
+	*labfolder.Manifests
+	lab *labfolder.Lab
 }
 
-// Render reads the embedded manifests and sets what the options change:
-// the namespace and the nginx image. The managed-by label is added even if
-// a manifest lacks it, since down relies on it.
+// Render reads the lab folder's manifests and sets what the options
+// change: the namespace, and the workload container's image. The
+// managed-by label is added to every object even if a manifest lacks it,
+// since down relies on it.
 func Render(o Options) (*Manifests, error) {
-	return render(assets.Lab(), o)
-}
-
-func render(fsys fs.FS, o Options) (*Manifests, error) {
-	m := &Manifests{
-		Namespace: &corev1ac.NamespaceApplyConfiguration{},
-		Pod:       &corev1ac.PodApplyConfiguration{},
-		Service:   &corev1ac.ServiceApplyConfiguration{},
+	l, err := o.lab()
+	if err != nil {
+		return nil, err
 	}
+	fm, err := l.Manifests()
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifests{Namespace: &corev1ac.NamespaceApplyConfiguration{}, Manifests: fm, lab: l}
 	if err := yaml.UnmarshalStrict(assets.NamespaceManifest(), m.Namespace); err != nil {
 		return nil, fmt.Errorf("lab's namespace manifest does not load (a bug in this build): %w", err)
-	}
-	for name, into := range map[string]any{
-		"manifests/pod.yaml":     m.Pod,
-		"manifests/service.yaml": m.Service,
-	} {
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("reading the embedded manifest %s: %w", name, err)
-		}
-		if err := yaml.UnmarshalStrict(data, into); err != nil {
-			return nil, fmt.Errorf("the embedded manifest %s does not load (a bug in this build): %w", name, err)
-		}
 	}
 	ns := o.namespace()
 	managed := map[string]string{kube.ManagedByLabel: kube.ManagedByValue}
 	m.Namespace.WithName(ns).WithLabels(managed)
 	m.Pod.WithNamespace(ns).WithLabels(managed)
-	m.Service.WithNamespace(ns).WithLabels(managed)
-	if m.Pod.Name == nil || *m.Pod.Name != kube.PodName || m.Service.Name == nil || *m.Service.Name != kube.PodName {
-		return nil, fmt.Errorf("the embedded manifests must name pod and service %s (a bug in this build)", kube.PodName)
+	for _, s := range m.Services {
+		s.WithNamespace(ns).WithLabels(managed)
 	}
-	found := false
-	if m.Pod.Spec != nil {
-		for i := range m.Pod.Spec.Containers {
-			c := &m.Pod.Spec.Containers[i]
-			if c.Name != nil && *c.Name == kube.ContainerName {
-				found = true
-				if o.NginxImage != "" {
-					c.WithImage(o.NginxImage)
-				}
-			}
-		}
+	for _, c := range m.ConfigMaps {
+		c.WithNamespace(ns).WithLabels(managed)
 	}
-	if !found {
-		return nil, fmt.Errorf("the embedded pod manifest has no container %s (a bug in this build)", kube.ContainerName)
+	if o.NginxImage != "" {
+		m.Container(l.Spec.Workload).WithImage(o.NginxImage)
 	}
-	m.Pod.WithAnnotations(map[string]string{ImageAnnotation: m.NginxImage()})
+	m.Pod.WithAnnotations(map[string]string{ImageAnnotation: m.Image()})
 	return m, nil
 }
 
-// NginxImage is the image the pod runs with these options.
-func (m *Manifests) NginxImage() string {
-	for _, c := range m.Pod.Spec.Containers {
-		if c.Name != nil && *c.Name == kube.ContainerName && c.Image != nil {
-			return *c.Image
-		}
-	}
-	return ""
-}
+// Image is the image the workload's container runs with these options.
+func (m *Manifests) Image() string { return m.Manifests.Image(m.lab.Spec.Workload) }
 
-// DefaultNginxImage is the embedded pod manifest's image, rendered once
-// per process however many callers ask.
-var DefaultNginxImage = sync.OnceValue(func() string {
-	m, err := Render(Options{})
+// DefaultImage is the workload container's image in the lab folder's
+// manifests, or "" when they do not load.
+func DefaultImage(l *labfolder.Lab) string {
+	m, err := Render(Options{Lab: l})
 	if err != nil {
 		return ""
 	}
-	return m.NginxImage()
-})
+	return m.Image()
+}
 
-// Images are the images the lab runs: the nginx image and the debuggers
-// listed in the embedded images.txt, for --preload.
-func Images(nginxImage string) ([]string, error) {
-	data, err := fs.ReadFile(assets.Lab(), "images.txt")
+// Images are the images the lab runs, for lab up --preload: the pod's
+// (the workload's image replaced by image, when given) and the tools'
+// (the debuggers, the traffic client).
+func Images(l *labfolder.Lab, image string) ([]string, error) {
+	m, err := Render(Options{Lab: l, NginxImage: image})
 	if err != nil {
-		return nil, fmt.Errorf("reading the embedded image list: %w", err)
+		return nil, err
 	}
-	out := []string{nginxImage}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		if line = strings.TrimSpace(line); line != "" && line != nginxImage {
-			out = append(out, line)
+	out := m.Manifests.Images(l.Spec.Workload)
+	for _, img := range l.Spec.Images.List() {
+		if !slices.Contains(out, img) {
+			out = append(out, img)
 		}
 	}
-	return out, sc.Err()
+	return out, nil
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
 
@@ -39,7 +40,7 @@ func (d *deployer) waitReady(ctx context.Context) (*corev1.Pod, error) {
 	var last *corev1.Pod
 	for {
 		cctx, ccancel := context.WithTimeout(wctx, kube.CallTimeout)
-		pod, err := d.c.CoreV1().Pods(d.ns).Get(cctx, kube.PodName, metav1.GetOptions{})
+		pod, err := d.c.CoreV1().Pods(d.ns).Get(cctx, d.w.Pod, metav1.GetOptions{})
 		ccancel()
 		switch {
 		case err == nil:
@@ -53,15 +54,15 @@ func (d *deployer) waitReady(ctx context.Context) (*corev1.Pod, error) {
 			}
 			d.o.status(waitingLine(pod, reason))
 		case wctx.Err() == nil:
-			return nil, fmt.Errorf("waiting for pod %s/%s: %w", d.ns, kube.PodName, err)
+			return nil, fmt.Errorf("waiting for pod %s/%s: %w", d.ns, d.w.Pod, err)
 		}
 		select {
 		case <-wctx.Done():
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("waiting for pod %s/%s to be Ready: %w", d.ns, kube.PodName, ctx.Err())
+				return nil, fmt.Errorf("waiting for pod %s/%s to be Ready: %w", d.ns, d.w.Pod, ctx.Err())
 			}
 			if last == nil {
-				return nil, fmt.Errorf("waiting for pod %s/%s: no answer within %s", d.ns, kube.PodName, d.o.timeout())
+				return nil, fmt.Errorf("waiting for pod %s/%s: no answer within %s", d.ns, d.w.Pod, d.o.timeout())
 			}
 			return last, d.notReady(ctx, last, time.Since(start), true)
 		case <-time.After(d.o.poll()):
@@ -157,7 +158,7 @@ func IsNotReady(err error) bool {
 
 // notReady gathers the events and advice for a pod that is not Ready.
 func (d *deployer) notReady(ctx context.Context, pod *corev1.Pod, waited time.Duration, timedOut bool) error {
-	e := &NotReadyError{Pod: kube.PodFactsOf(pod), TimedOut: timedOut, Waited: waited}
+	e := &NotReadyError{Pod: kube.PodFactsOf(pod, d.w.Container), TimedOut: timedOut, Waited: waited}
 	e.Reason, e.Message = reasonAndMessage(pod)
 	// The command's context may be what ran out; the events are still
 	// worth a few seconds.
@@ -181,7 +182,7 @@ func (d *deployer) notReady(ctx context.Context, pod *corev1.Pod, waited time.Du
 			}
 		}
 	}
-	e.Advice = advice(e, d.m.NginxImage(), d.ns, node)
+	e.Advice = advice(e, d.m.Image(), d.ns, d.w, node)
 	return e
 }
 
@@ -242,7 +243,7 @@ func podEvents(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod) []E
 }
 
 // advice says what a student can do about a pod that is not Ready.
-func advice(e *NotReadyError, image, ns string, node *kube.NodeFacts) []string {
+func advice(e *NotReadyError, image, ns string, w spec.Workload, node *kube.NodeFacts) []string {
 	arch := "the node's architecture"
 	nodeName := e.Pod.Node
 	if node != nil && node.Architecture != "" {
@@ -260,8 +261,8 @@ func advice(e *NotReadyError, image, ns string, node *kube.NodeFacts) []string {
 		return []string{fmt.Sprintf("%q is not a valid image reference: pass a valid one with lab up --nginx-image", image)}
 	case reason == "CrashLoopBackOff" || strings.HasPrefix(reason, "container exited"):
 		return []string{
-			fmt.Sprintf("nginx keeps exiting: kubectl logs %s -c %s -n %s --previous shows why", kube.PodName, kube.ContainerName, ns),
-			"an image given with --nginx-image must run nginx in the foreground, listening on port 80",
+			fmt.Sprintf("%[2]s keeps exiting: kubectl logs %[1]s -c %[2]s -n %[3]s --previous shows why", w.Pod, w.Container, ns),
+			fmt.Sprintf("an image given with --nginx-image must run in the foreground, listening on port %d", w.Port),
 		}
 	case reason == "Unschedulable":
 		return []string{
@@ -269,10 +270,10 @@ func advice(e *NotReadyError, image, ns string, node *kube.NodeFacts) []string {
 			"kubectl describe nodes shows their taints and free resources",
 		}
 	case reason == "CreateContainerConfigError" || reason == "CreateContainerError" || reason == "RunContainerError":
-		return []string{"the container runtime could not start nginx: " + e.Message}
+		return []string{fmt.Sprintf("the container runtime could not start %s: %s", w.Container, e.Message)}
 	}
 	return []string{
-		fmt.Sprintf("kubectl describe pod %s -n %s shows everything the cluster knows", kube.PodName, ns),
+		fmt.Sprintf("kubectl describe pod %s -n %s shows everything the cluster knows", w.Pod, ns),
 		"run lab up again once it is fixed (or with a longer --timeout on a slow network); lab doctor checks the usual causes",
 	}
 }

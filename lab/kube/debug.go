@@ -18,12 +18,6 @@ import (
 
 // The images the assignment's debug commands use; --preload loads them.
 const (
-	// DebuggerImage is the ephemeral container's image (tcpdump, strace,
-	// ps, ls, curl).
-	DebuggerImage = "nicolaka/netshoot"
-	// NodeDebuggerImage is the node debug pod's image; chroot /host makes
-	// the node's own tools the ones that run.
-	NodeDebuggerImage = "ubuntu"
 	// NodeDebuggerPrefix starts the name kubectl debug node/… gives its pod.
 	NodeDebuggerPrefix = "node-debugger-"
 	// DebuggerPrefix starts the name kubectl debug gives an ephemeral

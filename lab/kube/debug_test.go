@@ -21,7 +21,7 @@ import (
 // The ephemeral container is what kubectl debug -it --target=nginx
 // --profile=general -- sh adds.
 func TestDebugContainer(t *testing.T) {
-	got := DebugContainer("debugger-x7k2p", DebuggerImage, "nginx")
+	got := DebugContainer("debugger-x7k2p", "nicolaka/netshoot", "nginx")
 	want := corev1.EphemeralContainer{
 		EphemeralContainerCommon: corev1.EphemeralContainerCommon{
 			Name: "debugger-x7k2p", Image: "nicolaka/netshoot", ImagePullPolicy: corev1.PullIfNotPresent,
@@ -41,7 +41,7 @@ func TestDebugContainer(t *testing.T) {
 
 // The node pod is kubectl debug node/NODE --profile=general's, plus lab's label.
 func TestNodeDebugPod(t *testing.T) {
-	p := NodeDebugPod("lab", "lab-e2e-node", NodeDebuggerImage, []string{"chroot", "/host", "cat", "/etc/hostname"})
+	p := NodeDebugPod("lab", "lab-e2e-node", "ubuntu", []string{"chroot", "/host", "cat", "/etc/hostname"})
 	if !regexp.MustCompile(`^node-debugger-lab-e2e-node-[a-z0-9]{5}$`).MatchString(p.Name) {
 		t.Errorf("name %q", p.Name)
 	}
@@ -73,7 +73,7 @@ func TestNodeDebugPod(t *testing.T) {
 
 func debugTarget(eph ...corev1.EphemeralContainer) *corev1.Pod {
 	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: PodName, Namespace: "default", UID: "u1"},
+		ObjectMeta: metav1.ObjectMeta{Name: podName, Namespace: "default", UID: "u1"},
 		Spec: corev1.PodSpec{
 			ShareProcessNamespace: ptr.To(true),
 			Containers:            []corev1.Container{{Name: "nginx", Image: "kyos0109/nginx-distroless"}},
@@ -93,7 +93,7 @@ func TestAddDebugContainerRetriesOnConflict(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	p, err := AddDebugContainer(context.Background(), c, "default", PodName, DebugContainer("debugger-abcde", DebuggerImage, "nginx"))
+	p, err := AddDebugContainer(context.Background(), c, "default", podName, DebugContainer("debugger-abcde", "nicolaka/netshoot", "nginx"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +112,8 @@ func TestAddDebugContainerRetriesOnConflict(t *testing.T) {
 }
 
 func TestEphemeralRunningAndReuse(t *testing.T) {
-	dbg := DebugContainer("debugger-aaaaa", DebuggerImage, "nginx")
-	legacy := DebugContainer("debugger-bbbbb", DebuggerImage, "nginx")
+	dbg := DebugContainer("debugger-aaaaa", "nicolaka/netshoot", "nginx")
+	legacy := DebugContainer("debugger-bbbbb", "nicolaka/netshoot", "nginx")
 	legacy.SecurityContext = nil
 	other := DebugContainer("debugger-ccccc", "busybox", "nginx")
 	p := debugTarget(dbg, legacy, other)
@@ -128,7 +128,7 @@ func TestEphemeralRunningAndReuse(t *testing.T) {
 	if ok, err := EphemeralRunning("debugger-aaaaa")(p); ok || err != nil {
 		t.Errorf("creating: %v, %v", ok, err)
 	}
-	if got := ReusableDebugger(p, DebuggerImage, "nginx"); got != "" {
+	if got := ReusableDebugger(p, "nicolaka/netshoot", "nginx"); got != "" {
 		t.Errorf("reused a container that does not run: %s", got)
 	}
 	p.Status.EphemeralContainerStatuses[0] = status("debugger-aaaaa", corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "no such image"}})
@@ -142,7 +142,7 @@ func TestEphemeralRunningAndReuse(t *testing.T) {
 		t.Errorf("running: %v, %v", ok, err)
 	}
 	// bbbbb lacks SYS_PTRACE and ccccc is another image: only aaaaa fits.
-	if got := ReusableDebugger(p, DebuggerImage, "nginx"); got != "debugger-aaaaa" {
+	if got := ReusableDebugger(p, "nicolaka/netshoot", "nginx"); got != "debugger-aaaaa" {
 		t.Errorf("reusable: %q", got)
 	}
 	p.Status.EphemeralContainerStatuses[0] = status("debugger-aaaaa", corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed"}})
@@ -168,11 +168,11 @@ func TestWaitPod(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	p, err := WaitPod(context.Background(), c, "default", PodName, time.Minute, PodFinished)
+	p, err := WaitPod(context.Background(), c, "default", podName, time.Minute, PodFinished)
 	if err != nil || p.Status.Phase != corev1.PodSucceeded || reads != 3 {
 		t.Errorf("WaitPod: %v, %v after %d reads", p.Status.Phase, err, reads)
 	}
-	_, err = WaitPod(context.Background(), c, "default", PodName, 20*time.Millisecond, func(*corev1.Pod) (bool, error) { return false, nil })
+	_, err = WaitPod(context.Background(), c, "default", podName, 20*time.Millisecond, func(*corev1.Pod) (bool, error) { return false, nil })
 	if err == nil || !strings.Contains(err.Error(), "timed out after 20ms") {
 		t.Errorf("timeout: %v", err)
 	}
@@ -182,5 +182,5 @@ func TestWaitPod(t *testing.T) {
 }
 
 func errConflict() error {
-	return apierrors.NewConflict(corev1.Resource("pods"), PodName, errors.New("the object has been modified"))
+	return apierrors.NewConflict(corev1.Resource("pods"), podName, errors.New("the object has been modified"))
 }

@@ -18,6 +18,12 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 )
 
+// The built-in lab's workload, as the tests' pods name it.
+const (
+	podName       = "nginx-distroless"
+	containerName = "nginx"
+)
+
 func writeKubeconfig(t *testing.T, dir, name, current string, contexts map[string]string) string {
 	t.Helper()
 	var b strings.Builder
@@ -124,12 +130,12 @@ func labPod() *corev1.Pod {
 	yes := true
 	started := metav1.NewTime(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC))
 	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: PodName, Namespace: "default", UID: "84d58bd0-ac6b-4cb7-98a3-9b6726cd27ab",
+		ObjectMeta: metav1.ObjectMeta{Name: podName, Namespace: "default", UID: "84d58bd0-ac6b-4cb7-98a3-9b6726cd27ab",
 			Labels: map[string]string{ManagedByLabel: ManagedByValue}},
 		Spec: corev1.PodSpec{
 			NodeName:              "minikube",
 			ShareProcessNamespace: &yes,
-			Containers:            []corev1.Container{{Name: ContainerName, Image: "kyos0109/nginx-distroless"}},
+			Containers:            []corev1.Container{{Name: containerName, Image: "kyos0109/nginx-distroless"}},
 			EphemeralContainers: []corev1.EphemeralContainer{
 				{TargetContainerName: "nginx", EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger-a", Image: "busybox"}},
 				{TargetContainerName: "nginx", EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger-b", Image: "nicolaka/netshoot",
@@ -139,7 +145,7 @@ func labPod() *corev1.Pod {
 		Status: corev1.PodStatus{
 			Phase: corev1.PodRunning, PodIP: "10.244.0.12",
 			Conditions:        []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
-			ContainerStatuses: []corev1.ContainerStatus{{Name: ContainerName, RestartCount: 1}},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: containerName, RestartCount: 1}},
 			EphemeralContainerStatuses: []corev1.ContainerStatus{
 				{Name: "debugger-a", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{StartedAt: started}}},
 				{Name: "debugger-b", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}},
@@ -152,14 +158,14 @@ func TestLabPod(t *testing.T) {
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "minikube"}, Status: corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{
 		Architecture: "amd64", OperatingSystem: "linux", KubeletVersion: "v1.31.0", ContainerRuntimeVersion: "docker://27.2.0"}}}
 	c := fake.NewClientset(labPod(), node)
-	f, err := LabPod(context.Background(), c, "default")
+	f, err := LabPod(context.Background(), c, "default", podName, containerName)
 	if err != nil {
 		t.Fatal(err)
 	}
 	started := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	want := PodFacts{
-		Namespace: "default", Name: PodName, UID: "84d58bd0-ac6b-4cb7-98a3-9b6726cd27ab", Node: "minikube", IP: "10.244.0.12",
-		Phase: "Running", Ready: true, Image: "kyos0109/nginx-distroless", ShareProcessNamespace: true, Managed: true, Restarts: 1,
+		Namespace: "default", Name: podName, UID: "84d58bd0-ac6b-4cb7-98a3-9b6726cd27ab", Node: "minikube", IP: "10.244.0.12",
+		Phase: "Running", Ready: true, Container: "nginx", Image: "kyos0109/nginx-distroless", ShareProcessNamespace: true, Managed: true, Restarts: 1,
 		LogDir: "/var/log/pods/default_nginx-distroless_84d58bd0-ac6b-4cb7-98a3-9b6726cd27ab",
 		NodeFacts: &NodeFacts{Name: "minikube", Architecture: "amd64", OS: "linux", Kubelet: "v1.31.0",
 			Runtime: Runtime{Name: "docker", Version: "27.2.0", LogFormat: LogFormatJSONFile}},
@@ -171,10 +177,10 @@ func TestLabPod(t *testing.T) {
 	if diff := cmp.Diff(want, f); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if got := f.ContainerLogDir("nginx"); got != want.LogDir+"/nginx" {
+	if got := f.ContainerLogDir(); got != want.LogDir+"/nginx" {
 		t.Errorf("container log dir %s", got)
 	}
-	if _, err := LabPod(context.Background(), c, "other"); !errors.Is(err, ErrNotDeployed) {
+	if _, err := LabPod(context.Background(), c, "other", podName, containerName); !errors.Is(err, ErrNotDeployed) {
 		t.Errorf("missing pod: %v, want ErrNotDeployed", err)
 	}
 }

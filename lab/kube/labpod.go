@@ -15,13 +15,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// The lab's fixed names. The assignment's commands spell them out, so they
-// are constants, not options.
+// Lab's fixed names. The lab's pod and container are its lab folder's
+// (spec.Workload), passed in.
 const (
-	// PodName is the lab's pod and Service.
-	PodName = "nginx-distroless"
-	// ContainerName is the container students target with kubectl debug.
-	ContainerName = "nginx"
 	// ManagedByLabel marks everything lab creates; nothing without it is
 	// ever deleted.
 	ManagedByLabel = "app.kubernetes.io/managed-by"
@@ -171,15 +167,17 @@ type PodFacts struct {
 	Ready bool   `json:"ready"`
 	// Reason explains a pod that is not ready (ImagePullBackOff, …).
 	Reason string `json:"reason,omitempty"`
-	// Image is the nginx container's image.
+	// Container is the workload's container, the one students target.
+	Container string `json:"container"`
+	// Image is the workload container's image.
 	Image string `json:"image,omitempty"`
 	// ShareProcessNamespace is true for the lab's pod: PID 1 is /pause.
 	ShareProcessNamespace bool `json:"shareProcessNamespace"`
 	// Managed reports the managed-by label: the pod is lab's.
 	Managed bool `json:"managed"`
 	// LogDir is the pod's log folder on the node:
-	// /var/log/pods/<namespace>_<name>_<uid>; the nginx container's files
-	// are in LogDir/nginx/.
+	// /var/log/pods/<namespace>_<name>_<uid>; a container's files are in
+	// LogDir/<container>/.
 	LogDir string `json:"logDir"`
 	// NodeFacts are the node's, when it could be read (it needs permission
 	// to get nodes, which a namespaced user may lack).
@@ -189,30 +187,31 @@ type PodFacts struct {
 	Ephemeral []EphemeralFacts `json:"ephemeral,omitempty"`
 	// Created is when the pod was created.
 	Created time.Time `json:"created"`
-	// Restarts counts the nginx container's restarts.
+	// Restarts counts the workload container's restarts.
 	Restarts int32 `json:"restarts"`
 }
 
-// ContainerLogDir is the folder holding one container's log files.
-func (p PodFacts) ContainerLogDir(container string) string { return path.Join(p.LogDir, container) }
+// ContainerLogDir is the folder holding the workload container's log
+// files.
+func (p PodFacts) ContainerLogDir() string { return path.Join(p.LogDir, p.Container) }
 
 // ErrNotDeployed means the lab's pod does not exist in the namespace.
 var ErrNotDeployed = errors.New("the lab's pod does not exist")
 
-// LabPod reads the lab's pod in namespace and, when allowed, its node. A
-// missing pod is ErrNotDeployed; any other failure is wrapped with what
-// was being read.
-func LabPod(ctx context.Context, c kubernetes.Interface, namespace string) (PodFacts, error) {
+// LabPod reads the lab's pod (name, with the workload's container) in
+// namespace and, when allowed, its node. A missing pod is ErrNotDeployed;
+// any other failure is wrapped with what was being read.
+func LabPod(ctx context.Context, c kubernetes.Interface, namespace, name, container string) (PodFacts, error) {
 	cctx, cancel := context.WithTimeout(ctx, CallTimeout)
 	defer cancel()
-	pod, err := c.CoreV1().Pods(namespace).Get(cctx, PodName, metav1.GetOptions{})
+	pod, err := c.CoreV1().Pods(namespace).Get(cctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return PodFacts{}, fmt.Errorf("pod %s/%s: %w", namespace, PodName, ErrNotDeployed)
+		return PodFacts{}, fmt.Errorf("pod %s/%s: %w", namespace, name, ErrNotDeployed)
 	}
 	if err != nil {
-		return PodFacts{}, fmt.Errorf("reading pod %s/%s: %w", namespace, PodName, err)
+		return PodFacts{}, fmt.Errorf("reading pod %s/%s: %w", namespace, name, err)
 	}
-	f := PodFactsOf(pod)
+	f := PodFactsOf(pod, container)
 	if pod.Spec.NodeName != "" {
 		nctx, cancel := context.WithTimeout(ctx, CallTimeout)
 		defer cancel()
@@ -224,9 +223,11 @@ func LabPod(ctx context.Context, c kubernetes.Interface, namespace string) (PodF
 	return f, nil
 }
 
-// PodFactsOf reads the facts a pod object holds by itself (no node).
-func PodFactsOf(pod *corev1.Pod) PodFacts {
+// PodFactsOf reads the facts a pod object holds by itself (no node);
+// container is the workload's.
+func PodFactsOf(pod *corev1.Pod, container string) PodFacts {
 	f := PodFacts{
+		Container:             container,
 		Namespace:             pod.Namespace,
 		Name:                  pod.Name,
 		UID:                   string(pod.UID),
@@ -244,12 +245,12 @@ func PodFactsOf(pod *corev1.Pod) PodFacts {
 		f.Phase = string(corev1.PodPending)
 	}
 	for _, c := range pod.Spec.Containers {
-		if c.Name == ContainerName {
+		if c.Name == container {
 			f.Image = c.Image
 		}
 	}
 	for _, s := range pod.Status.ContainerStatuses {
-		if s.Name == ContainerName {
+		if s.Name == container {
 			f.Restarts = s.RestartCount
 		}
 	}

@@ -2,7 +2,6 @@ package solve
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 	"time"
 
@@ -94,34 +93,3 @@ func TestPodStatusColumns(t *testing.T) {
 	}
 }
 
-func TestSelect(t *testing.T) {
-	ids := func(s []Step) string {
-		var out []string
-		for _, x := range s {
-			out = append(out, x.ID)
-		}
-		return strings.Join(out, " ")
-	}
-	for _, tt := range []struct {
-		args []string
-		want string
-		err  string
-	}{
-		{nil, "step-1 step-2 step-3 step-5 step-6 step-7 star", ""},
-		{[]string{"all"}, "step-1 step-2 step-3 step-5 step-6 step-7 star", ""},
-		{[]string{"star", "3"}, "step-3 star", ""},
-		{[]string{"step-4"}, "", `unknown step "step-4" (want step-1, step-2, step-3, step-5, step-6, step-7, star or all; step-4 (setting up tcpdump) is part of step-5)`},
-		{[]string{"step-9"}, "", `unknown step "step-9" (want step-1, step-2, step-3, step-5, step-6, step-7, star or all)`},
-	} {
-		got, err := Select(tt.args)
-		if tt.err != "" {
-			if err == nil || err.Error() != tt.err {
-				t.Errorf("Select(%v) error %v, want %s", tt.args, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || ids(got) != tt.want {
-			t.Errorf("Select(%v) = %s, %v", tt.args, ids(got), err)
-		}
-	}
-}

@@ -1,17 +1,16 @@
-// Package solve is lab's autopilot: it performs each step of the built-in
-// assignment through the Kubernetes API the way `kubectl debug` does, and
-// writes a reference answers folder that `lab check` passes. Instructors
-// run it to prove a cluster is fit for class; the output says, per step,
-// what was done and how long it took.
+// Package solve is lab's autopilot: it performs each step of a lab the way
+// its spec's `solve:` actions say (the built-in lab's: an ephemeral
+// debugger with SYS_PTRACE, ps to find the main process and its worker,
+// ls through /proc/<pid>/root, tcpdump and strace while lab traffic runs,
+// the pod's row of kubectl get pod -o wide, a node debug pod reading the
+// pod's log files), through the Kubernetes API as kubectl debug does, and
+// writes a reference answers folder that lab check passes. Instructors run
+// it to prove a cluster is fit for class; the output says, per step, what
+// was done and how long it took.
 //
-// The steps are the assignment's: an ephemeral container debugger-xxxxx
-// (nicolaka/netshoot, --target=nginx, SYS_PTRACE as --profile=general
-// adds) on the lab's pod; ps in it to find the nginx master and worker
-// (PID 1 is /pause: the pod shares its PID namespace); ls -la
-// /proc/<master>/root/etc/nginx/; tcpdump and strace of the worker while
-// lab traffic runs both ways; the pod's row of kubectl get pod -o wide; and
-// a node debug pod (node-debugger-<node>-xxxxx, the node's / at /host)
-// that reads the pod's log files with chroot /host cat.
+// The actions are a fixed set (start, run, kubectl, traffic; see
+// spec.Action): a lab folder describes its solution as data, and no lab
+// needs Go code of its own here.
 //
 // Solve never overwrites an answers file unless told to (Options.Force),
 // and never deletes a file.
@@ -30,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"text/template"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -38,86 +38,34 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
-	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks"
-	"github.com/k8s-debug-lab/lab/checks/decode"
+	"github.com/k8s-debug-lab/lab/checks/facts"
 	"github.com/k8s-debug-lab/lab/checks/live"
-	"github.com/k8s-debug-lab/lab/checks/parse/ps"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/traffic"
 )
 
-// Step is one step the autopilot performs.
-type Step struct {
-	// ID is the assignment's step id (step-3, star).
-	ID string
-	// File is the answers file it writes ("" for the steps proven live).
-	File string
-}
-
-// Steps are the steps in the order solve performs them: the assignment's.
-var Steps = []Step{
-	{ID: "step-1"},
-	{ID: "step-2"},
-	{ID: "step-3", File: "step-3.txt"},
-	{ID: "step-5", File: "step-5.txt"},
-	{ID: "step-6", File: "step-6.txt"},
-	{ID: "step-7", File: "step-7.txt"},
-	{ID: "star", File: "star.txt"},
-}
-
-// IDs are the step ids, for help and errors.
-func IDs() []string {
-	ids := make([]string, len(Steps))
-	for i, s := range Steps {
-		ids[i] = s.ID
-	}
-	return ids
-}
-
-// Select resolves ids ("all", "step-3", "3", "star") to steps, in solve's
-// order; none means all.
-func Select(ids []string) ([]Step, error) {
-	want := map[string]bool{}
-	for _, id := range ids {
-		if id == "all" {
-			return Steps, nil
-		}
-		if _, err := strconv.Atoi(id); err == nil {
-			id = "step-" + id
-		}
-		if !slices.Contains(IDs(), id) {
-			why := ""
-			if id == "step-4" {
-				why = "; step-4 (setting up tcpdump) is part of step-5"
+// Files are the answers files the steps' actions save, in order.
+func Files(steps []spec.Step) []string {
+	var out []string
+	for _, s := range steps {
+		for _, a := range s.Solve {
+			if a.Save != "" && !slices.Contains(out, a.Save) {
+				out = append(out, a.Save)
 			}
-			return nil, fmt.Errorf("unknown step %q (want %s or all%s)", id, strings.Join(IDs(), ", "), why)
-		}
-		want[id] = true
-	}
-	if len(want) == 0 {
-		return Steps, nil
-	}
-	var out []Step
-	for _, s := range Steps {
-		if want[s.ID] {
-			out = append(out, s)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Existing lists the answers files the steps would write that are already
 // in dir: solve refuses to overwrite them without Force.
-func Existing(steps []Step, dir string) []string {
+func Existing(steps []spec.Step, dir string) []string {
 	var out []string
-	for _, s := range steps {
-		if s.File == "" {
-			continue
-		}
-		if _, err := os.Lstat(filepath.Join(dir, s.File)); err == nil {
-			out = append(out, filepath.Join(dir, s.File))
+	for _, f := range Files(steps) {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err == nil {
+			out = append(out, filepath.Join(dir, f))
 		}
 	}
 	return out
@@ -146,35 +94,23 @@ type Options struct {
 	Answers string
 	// Force overwrites answers files that exist.
 	Force bool
-	// DebuggerImage and NodeImage default to kube.DebuggerImage and
-	// kube.NodeDebuggerImage.
-	DebuggerImage, NodeImage string
 	// StartTimeout bounds waiting for a debug container or pod to start
 	// (a first image pull); zero means three minutes.
 	StartTimeout time.Duration
-	// CaptureTimeout is the timeout tcpdump and strace run under in the
-	// debug container, so that they end even if lab is killed; zero means
-	// two minutes.
+	// CaptureTimeout is the timeout a capture (while: traffic) runs under
+	// in the debug container, so that it ends even if lab is killed; zero
+	// means two minutes.
 	CaptureTimeout time.Duration
 	// Settle is how long a capture keeps running after the traffic, for
 	// the last packets and calls; zero means one second.
 	Settle time.Duration
 }
 
-func (o Options) debuggerImage() string { return or(o.DebuggerImage, kube.DebuggerImage) }
-func (o Options) nodeImage() string     { return or(o.NodeImage, kube.NodeDebuggerImage) }
 func (o Options) startTimeout() time.Duration {
 	return orDur(o.StartTimeout, 3*time.Minute)
 }
 func (o Options) captureTimeout() time.Duration { return orDur(o.CaptureTimeout, 2*time.Minute) }
 func (o Options) settle() time.Duration         { return orDur(o.Settle, time.Second) }
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
 
 func orDur(d, def time.Duration) time.Duration {
 	if d == 0 {
@@ -204,6 +140,7 @@ type solver struct {
 	env  Env
 	opts Options
 	spec *spec.Assignment
+	w    spec.Workload
 
 	pod      *corev1.Pod
 	debugger string
@@ -211,22 +148,19 @@ type solver struct {
 	worker   int
 	psErr    error
 	dbgErr   error
-	traffic  bool
+	nodeRan  bool
 }
 
 // Run performs the steps in order, calling report after each. A step that
-// fails does not stop the others, except that steps needing the debug
-// container or the nginx PIDs fail with the reason those could not be had.
-// The error is for what stops everything: the lab's pod cannot be read.
-func Run(ctx context.Context, env Env, opts Options, steps []Step, report func(Result)) ([]Result, error) {
-	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
-	if err != nil {
-		return nil, fmt.Errorf("the built-in assignment does not load (a bug in this build): %w", err)
-	}
+// fails does not stop the others, except that actions needing the debug
+// container or the workload's PIDs fail with the reason those could not
+// be had. The error is for what stops everything: the lab's pod cannot be
+// read.
+func Run(ctx context.Context, a *spec.Assignment, env Env, opts Options, steps []spec.Step, report func(Result)) ([]Result, error) {
 	if err := os.MkdirAll(opts.Answers, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the answers folder: %w", err)
 	}
-	s := &solver{env: env, opts: opts, spec: a}
+	s := &solver{env: env, opts: opts, spec: a, w: a.Workload}
 	if err := s.readPod(ctx); err != nil {
 		return nil, err
 	}
@@ -237,26 +171,7 @@ func Run(ctx context.Context, env Env, opts Options, steps []Step, report func(R
 		}
 		start := time.Now()
 		r := Result{Step: st.ID}
-		var err error
-		switch st.ID {
-		case "step-1":
-			err = s.step1(ctx, &r)
-		case "step-2":
-			err = s.step2(ctx, &r)
-		case "step-3":
-			err = s.step3(ctx, &r)
-		case "step-5":
-			err = s.step5(ctx, &r)
-		case "step-6":
-			err = s.step6(ctx, &r)
-		case "step-7":
-			err = s.step7(ctx, &r)
-		case "star":
-			err = s.star(ctx, &r)
-		}
-		if err == nil && st.File != "" {
-			err = s.verify(ctx, st, &r)
-		}
+		err := s.step(ctx, st, &r)
 		r.OK, r.Err, r.Took = err == nil, err, time.Since(start)
 		out = append(out, r)
 		if report != nil {
@@ -264,6 +179,113 @@ func Run(ctx context.Context, env Env, opts Options, steps []Step, report func(R
 		}
 	}
 	return out, ctx.Err()
+}
+
+// step does one step's actions, then checks what lab check will check: its
+// answers file offline, and its live checks on the pods as they are now.
+func (s *solver) step(ctx context.Context, st spec.Step, r *Result) error {
+	for _, a := range st.Solve {
+		if err := s.do(ctx, a, r); err != nil {
+			return err
+		}
+	}
+	if r.File != "" {
+		if err := s.verify(ctx, st, r); err != nil {
+			return err
+		}
+	}
+	return s.liveChecks(ctx, st, r)
+}
+
+func (s *solver) do(ctx context.Context, a spec.Action, r *Result) error {
+	switch {
+	case a.Start == spec.StartDebugger:
+		return s.ensureDebugger(ctx, r)
+	case a.Traffic != "":
+		return s.traffic(ctx, r, traffic.Via(a.Traffic))
+	case a.Kubectl == spec.KubectlPodWide:
+		if err := s.readPod(ctx); err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		if err := WritePodTable(&b, []corev1.Pod{*s.pod}, time.Now()); err != nil {
+			return err
+		}
+		return s.write(r, a.Save, b.String(), "kubectl get pod "+s.w.Pod+" -o wide")
+	case a.Run != "":
+		cmd, err := s.fill(ctx, a.Run, r)
+		if err != nil {
+			return err
+		}
+		var out string
+		switch {
+		case a.In == spec.InNode:
+			out, err = s.inNode(ctx, r, cmd)
+		case a.While == spec.WhileTraffic:
+			out, err = s.whileTraffic(ctx, r, cmd, a.Ready, a.Output == spec.OutputStderr)
+		default:
+			out, err = s.inDebugger(ctx, cmd, a.Output == spec.OutputStderr)
+		}
+		if err != nil {
+			return err
+		}
+		what := cmd
+		if a.While != "" {
+			what += " while the traffic ran"
+		}
+		if a.In == spec.InNode {
+			what = "its output"
+		}
+		if a.Save == "" {
+			r.Did = append(r.Did, what)
+			return nil
+		}
+		return s.write(r, a.Save, out, what)
+	}
+	return fmt.Errorf("lab solve cannot do %+v (a bug: the spec loader accepted it)", a)
+}
+
+// liveChecks runs the step's live checks as lab check will. The node
+// debugger is a note, not a failure, when this run has not reached a step
+// that runs in a node debug pod yet.
+func (s *solver) liveChecks(ctx context.Context, st spec.Step, r *Result) error {
+	if len(st.Live) == 0 {
+		return nil
+	}
+	if err := s.readPod(ctx); err != nil {
+		return err
+	}
+	pods, _ := s.nodeDebuggers(ctx)
+	snap := live.For(s.spec, s.env.Namespace)
+	snap.Pod, snap.Pods = s.pod, pods
+	l := live.Evaluate(snap)
+	for _, name := range st.Live {
+		lr := l.Checks[name]
+		switch {
+		case lr.OK:
+			if len(r.Did) == 0 {
+				r.Did = append(r.Did, s.liveLine(name))
+			}
+		case name == live.NodeDebugger && !s.nodeRan:
+			r.Did = append(r.Did, fmt.Sprintf("note: lab check %s also needs a node debugger pod on %s; the step that runs in a node debug pod makes one", st.ID, s.pod.Spec.NodeName))
+		default:
+			return fmt.Errorf("lab check would still fail: %s (%s)", lr.Message, lr.Hint)
+		}
+	}
+	return nil
+}
+
+// liveLine says what a passing live check saw, for a step that did nothing
+// else.
+func (s *solver) liveLine(name string) string {
+	switch name {
+	case live.PodSharesPID:
+		return fmt.Sprintf("pod %s shares its PID namespace, has container %s and is Running on %s (IP %s)",
+			s.w.Pod, s.w.Container, s.pod.Spec.NodeName, s.pod.Status.PodIP)
+	case live.EphemeralDebugger:
+		return fmt.Sprintf("ephemeral container %s runs (target %s, SYS_PTRACE)", s.debugger, s.w.Container)
+	}
+	return "lab check " + name + " passes"
 }
 
 func (s *solver) status(msg string) {
@@ -281,30 +303,50 @@ func (s *solver) debugf(format string, args ...any) {
 func (s *solver) readPod(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
 	defer cancel()
-	p, err := s.env.Client.CoreV1().Pods(s.env.Namespace).Get(cctx, kube.PodName, metav1.GetOptions{})
+	p, err := s.env.Client.CoreV1().Pods(s.env.Namespace).Get(cctx, s.w.Pod, metav1.GetOptions{})
 	if err != nil {
-		return fmt.Errorf("reading pod %s/%s: %w", s.env.Namespace, kube.PodName, err)
+		return fmt.Errorf("reading pod %s/%s: %w", s.env.Namespace, s.w.Pod, err)
 	}
 	s.pod = p
 	return nil
 }
 
-// liveCheck runs one of the grader's live checks on the pods as they are.
-func (s *solver) liveCheck(name string, others []corev1.Pod) checks.LiveResult {
-	l := live.Evaluate(live.Snapshot{Namespace: s.env.Namespace, PodName: kube.PodName, Pod: s.pod, Pods: others})
-	return l.Checks[name]
-}
-
-func (s *solver) step1(ctx context.Context, r *Result) error {
-	if err := s.readPod(ctx); err != nil {
-		return err
+// fill puts the lab's facts into a command's {{.Name}} placeholders. Only
+// the facts the command names are found: the PIDs cost a ps in the debug
+// container, the debugger its start.
+func (s *solver) fill(ctx context.Context, cmd string, r *Result) (string, error) {
+	names := spec.Placeholders(cmd)
+	if len(names) == 0 {
+		return cmd, nil
 	}
-	if lr := s.liveCheck(live.PodSharesPID, nil); !lr.OK {
-		return fmt.Errorf("%s (%s)", lr.Message, lr.Hint)
+	facts := kube.PodFactsOf(s.pod, s.w.Container)
+	vars := map[string]string{
+		"Namespace": s.env.Namespace, "Pod": s.w.Pod, "Container": s.w.Container,
+		"PodUID": facts.UID, "PodIP": facts.IP, "Node": facts.Node, "LogDir": facts.ContainerLogDir() + "/",
 	}
-	r.Did = append(r.Did, fmt.Sprintf("pod %s shares its PID namespace, has container nginx and is Running on %s (IP %s)",
-		kube.PodName, s.pod.Spec.NodeName, s.pod.Status.PodIP))
-	return nil
+	for _, n := range names {
+		switch n {
+		case "Debugger":
+			if err := s.ensureDebugger(ctx, r); err != nil {
+				return "", fmt.Errorf("needs the debug container: %w", err)
+			}
+			vars[n] = s.debugger
+		case "MasterPID", "WorkerPID":
+			if err := s.findProcesses(ctx, r); err != nil {
+				return "", err
+			}
+			vars["MasterPID"], vars["WorkerPID"] = strconv.Itoa(s.master), strconv.Itoa(s.worker)
+		}
+	}
+	t, err := template.New("run").Option("missingkey=error").Parse(cmd)
+	if err != nil {
+		return "", fmt.Errorf("the command %q: %w", cmd, err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, vars); err != nil {
+		return "", fmt.Errorf("the command %q: %w", cmd, err)
+	}
+	return b.String(), nil
 }
 
 // ensureDebugger makes sure a debug container runs: a running one from
@@ -322,20 +364,20 @@ func (s *solver) addDebugger(ctx context.Context, r *Result) error {
 	if err := s.readPod(ctx); err != nil {
 		return err
 	}
-	image := s.opts.debuggerImage()
-	if name := kube.ReusableDebugger(s.pod, image, kube.ContainerName); name != "" {
+	image, target := s.spec.Images.Debugger, s.w.Container
+	if name := kube.ReusableDebugger(s.pod, image, target); name != "" {
 		s.debugger = name
-		r.Did = append(r.Did, fmt.Sprintf("reused the running ephemeral container %s (%s, target nginx, SYS_PTRACE)", name, image))
+		r.Did = append(r.Did, fmt.Sprintf("reused the running ephemeral container %s (%s, target %s, SYS_PTRACE)", name, image, target))
 		return nil
 	}
 	name := kube.DebuggerPrefix + kube.Suffix()
-	s.status(fmt.Sprintf("adding ephemeral container %s (%s) to %s", name, image, kube.PodName))
+	s.status(fmt.Sprintf("adding ephemeral container %s (%s) to %s", name, image, s.w.Pod))
 	start := time.Now()
-	if _, err := kube.AddDebugContainer(ctx, s.env.Client, s.env.Namespace, kube.PodName, kube.DebugContainer(name, image, kube.ContainerName)); err != nil {
+	if _, err := kube.AddDebugContainer(ctx, s.env.Client, s.env.Namespace, s.w.Pod, kube.DebugContainer(name, image, target)); err != nil {
 		return err
 	}
 	s.status(fmt.Sprintf("waiting for ephemeral container %s to run (pulling %s)", name, image))
-	p, err := kube.WaitPod(ctx, s.env.Client, s.env.Namespace, kube.PodName, s.opts.startTimeout(), kube.EphemeralRunning(name))
+	p, err := kube.WaitPod(ctx, s.env.Client, s.env.Namespace, s.w.Pod, s.opts.startTimeout(), kube.EphemeralRunning(name))
 	if p != nil {
 		s.pod = p
 	}
@@ -343,37 +385,42 @@ func (s *solver) addDebugger(ctx context.Context, r *Result) error {
 		return fmt.Errorf("the debug container %s did not start: %w", name, err)
 	}
 	s.debugger = name
-	r.Did = append(r.Did, fmt.Sprintf("added ephemeral container %s (%s, --target=nginx, SYS_PTRACE as --profile=general adds), running after %s",
-		name, image, round(time.Since(start))))
+	r.Did = append(r.Did, fmt.Sprintf("added ephemeral container %s (%s, --target=%s, SYS_PTRACE as --profile=general adds), running after %s",
+		name, image, target, round(time.Since(start))))
 	return nil
 }
 
-func (s *solver) step2(ctx context.Context, r *Result) error {
-	if err := s.ensureDebugger(ctx, r); err != nil {
-		return err
-	}
-	if lr := s.liveCheck(live.EphemeralDebugger, nil); !lr.OK {
-		return fmt.Errorf("lab check would still fail: %s", lr.Message)
-	}
-	if len(r.Did) == 0 {
-		r.Did = append(r.Did, fmt.Sprintf("ephemeral container %s runs (target nginx, SYS_PTRACE)", s.debugger))
-	}
-	return nil
-}
-
-// exec runs a command in the debug container and returns its stdout.
+// exec runs a command in the debug container and returns its stdout and
+// stderr.
 func (s *solver) exec(ctx context.Context, timeout time.Duration, cmd ...string) (string, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	err := s.env.Exec(ctx, kube.ExecOptions{
-		Namespace: s.env.Namespace, Pod: kube.PodName, Container: s.debugger,
+		Namespace: s.env.Namespace, Pod: s.w.Pod, Container: s.debugger,
 		Command: cmd, Stdout: &stdout, Stderr: &stderr,
 	})
 	if err != nil {
 		return stdout.String(), stderr.String(), withOutput(err, stderr.String())
 	}
 	return stdout.String(), stderr.String(), nil
+}
+
+// inDebugger runs a shell command in the debug container and returns the
+// stream the action saves.
+func (s *solver) inDebugger(ctx context.Context, cmd string, stderr bool) (string, error) {
+	if err := s.ensureDebugger(ctx, &Result{}); err != nil {
+		return "", fmt.Errorf("needs the debug container: %w", err)
+	}
+	s.status(cmd)
+	out, errOut, err := s.exec(ctx, execTimeout, "sh", "-c", cmd)
+	if err != nil {
+		return "", fmt.Errorf("%s in %s: %w", cmd, s.debugger, err)
+	}
+	if stderr {
+		return errOut, nil
+	}
+	return out, nil
 }
 
 // withOutput adds the last lines a failed command printed to its error.
@@ -392,11 +439,12 @@ func withOutput(err error, stderr string) error {
 // execTimeout bounds a short command (ps, ls, kill).
 const execTimeout = 30 * time.Second
 
-// findNginx runs ps in the debug container and reads the nginx master and
-// worker PIDs off it with the grader's own finder. ps -ef is tried first
-// (procps needs it to list every process); BusyBox's ps lists every
-// process without options and refuses -ef.
-func (s *solver) findNginx(ctx context.Context, r *Result) error {
+// findProcesses runs ps in the debug container and reads the workload's
+// main process and first worker off it through the grader's facts (the
+// ps extractor's finder: process titles, else parent PIDs and users).
+// ps -ef is tried first (procps needs it to list every process); BusyBox's
+// ps lists every process without options and refuses -ef.
+func (s *solver) findProcesses(ctx context.Context, r *Result) error {
 	if s.master != 0 || s.psErr != nil {
 		return s.psErr
 	}
@@ -410,40 +458,19 @@ func (s *solver) findNginx(ctx context.Context, r *Result) error {
 			return fmt.Errorf("ps in %s: %w", s.debugger, err)
 		}
 		s.debugf("ps in %s:\n%s", s.debugger, out)
-		var f ps.Finder
-		pause := 0
-		for rec := range ps.Parse(decode.String(out)) {
-			f.Add(rec)
-			if ps.IsPause(rec) {
-				pause = rec.PID
-			}
+		p := facts.ReadProcesses(out)
+		if len(p.Masters) == 0 || len(p.Workers) == 0 {
+			return fmt.Errorf("ps in %s shows no main process with a worker (%s); is %s running? lab status", s.debugger, p.Seen, s.w.Container)
 		}
-		masters, workers := f.Result()
-		if len(masters) == 0 || len(workers) == 0 {
-			return fmt.Errorf("ps in %s shows no nginx master and worker (%s); is nginx running? lab status", s.debugger, f.String())
-		}
-		s.master, s.worker = masters[0], workers[0]
-		line := fmt.Sprintf("ps in %s: nginx master PID %d, worker PID %d", s.debugger, s.master, s.worker)
-		if pause == 1 {
+		s.master, s.worker = p.Masters[0], p.Workers[0]
+		line := fmt.Sprintf("ps in %s: %s master PID %d, worker PID %d", s.debugger, s.w.Container, s.master, s.worker)
+		if p.PauseIsPID1 {
 			line += " (PID 1 is /pause)"
 		}
 		r.Did = append(r.Did, line)
 		return nil
 	}()
 	return s.psErr
-}
-
-func (s *solver) step3(ctx context.Context, r *Result) error {
-	if err := s.findNginx(ctx, r); err != nil {
-		return err
-	}
-	dir := fmt.Sprintf("/proc/%d/root/etc/nginx/", s.master)
-	s.status("ls -la " + dir)
-	out, _, err := s.exec(ctx, execTimeout, "ls", "-la", dir)
-	if err != nil {
-		return fmt.Errorf("ls -la %s in %s: %w", dir, s.debugger, err)
-	}
-	return s.write(r, "step-3.txt", out, "ls -la "+dir)
 }
 
 // capture is a long-running command in the debug container (tcpdump,
@@ -459,7 +486,7 @@ type capture struct {
 	done    chan error
 }
 
-func (s *solver) startCapture(ctx context.Context, ready string, argv ...string) (*capture, error) {
+func (s *solver) startCapture(ctx context.Context, ready, cmd string) (*capture, error) {
 	c := &capture{
 		s:       s,
 		pidFile: "/tmp/lab-solve-" + kube.Suffix() + ".pid",
@@ -467,14 +494,14 @@ func (s *solver) startCapture(ctx context.Context, ready string, argv ...string)
 		done:    make(chan error, 1),
 	}
 	secs := int(s.opts.captureTimeout().Seconds())
-	script := fmt.Sprintf("echo $$ > %s; exec timeout -s INT %d %s", c.pidFile, secs, shellJoin(argv))
+	script := fmt.Sprintf("echo $$ > %s; exec timeout -s INT %d %s", c.pidFile, secs, cmd)
 	// The stream's own bound is longer than the command's timeout, which
 	// ends it first.
 	cctx, cancel := context.WithTimeout(ctx, s.opts.captureTimeout()+30*time.Second)
 	go func() {
 		defer cancel()
 		c.done <- s.env.Exec(cctx, kube.ExecOptions{
-			Namespace: s.env.Namespace, Pod: kube.PodName, Container: s.debugger,
+			Namespace: s.env.Namespace, Pod: s.w.Pod, Container: s.debugger,
 			Command: []string{"sh", "-c", script}, Stdout: &c.stdout, Stderr: c.stderr,
 		})
 	}()
@@ -521,83 +548,41 @@ func (c *capture) stop(ctx context.Context) error {
 	}
 }
 
-// trafficBoth runs lab traffic both ways and notes it.
-func (s *solver) trafficBoth(ctx context.Context, r *Result, via traffic.Via) error {
+// traffic runs lab traffic and notes it.
+func (s *solver) traffic(ctx context.Context, r *Result, via traffic.Via) error {
 	s.status("lab traffic --via " + string(via))
 	line, err := s.env.Traffic(ctx, via)
 	if err != nil {
 		return fmt.Errorf("lab traffic --via %s: %w", via, err)
 	}
-	s.traffic = true
 	r.Did = append(r.Did, "lab traffic --via "+string(via)+": "+line)
 	return nil
 }
 
-func (s *solver) step5(ctx context.Context, r *Result) error {
+// whileTraffic runs a capture in the debug container, sends lab traffic
+// both ways once it is ready, then interrupts it as a student presses
+// Ctrl-C, and returns what it printed on the stream the action saves.
+func (s *solver) whileTraffic(ctx context.Context, r *Result, cmd, ready string, stderr bool) (string, error) {
 	if err := s.ensureDebugger(ctx, r); err != nil {
-		return fmt.Errorf("needs the debug container: %w", err)
+		return "", fmt.Errorf("needs the debug container: %w", err)
 	}
-	argv := []string{"tcpdump", "-l", "-nn", "-i", "any", "-e", "-c", strconv.Itoa(tcpdumpPackets), "port", "80"}
-	s.status("starting " + strings.Join(argv, " "))
-	c, err := s.startCapture(ctx, "listening on", argv...)
+	s.status("starting " + cmd)
+	c, err := s.startCapture(ctx, ready, cmd)
 	if err != nil {
-		return fmt.Errorf("tcpdump in %s: %w", s.debugger, err)
+		return "", fmt.Errorf("%s in %s: %w", cmd, s.debugger, err)
 	}
-	terr := s.trafficBoth(ctx, r, traffic.Both)
-	s.status("stopping tcpdump")
+	terr := s.traffic(ctx, r, traffic.Both)
+	s.status("stopping " + strings.Fields(cmd)[0])
 	if err := c.stop(ctx); err != nil {
-		return fmt.Errorf("tcpdump in %s: %w", s.debugger, err)
+		return "", fmt.Errorf("%s in %s: %w", cmd, s.debugger, err)
 	}
 	if terr != nil {
-		return terr
+		return "", terr
 	}
-	return s.write(r, "step-5.txt", c.stdout.String(), strings.Join(argv, " ")+" while the traffic ran")
-}
-
-// tcpdumpPackets is tcpdump's -c: far more than a run's packets, so that
-// the interrupt, not the count, ends the capture, and yet a bound.
-const tcpdumpPackets = 5000
-
-func (s *solver) star(ctx context.Context, r *Result) error {
-	if err := s.findNginx(ctx, r); err != nil {
-		return err
+	if stderr {
+		return c.stderr.String(), nil
 	}
-	// -s 256: the request line and the access-log line show whole, nonce
-	// included; strace writes its trace to stderr.
-	argv := []string{"strace", "-f", "-s", "256", "-p", strconv.Itoa(s.worker)}
-	s.status("starting " + strings.Join(argv, " "))
-	c, err := s.startCapture(ctx, "attached", argv...)
-	if err != nil {
-		return fmt.Errorf("strace of worker %d in %s: %w", s.worker, s.debugger, err)
-	}
-	terr := s.trafficBoth(ctx, r, traffic.Both)
-	s.status("stopping strace")
-	if err := c.stop(ctx); err != nil {
-		return fmt.Errorf("strace in %s: %w", s.debugger, err)
-	}
-	if terr != nil {
-		return terr
-	}
-	return s.write(r, "star.txt", c.stderr.String(), strings.Join(argv, " ")+" while the traffic ran")
-}
-
-func (s *solver) step6(ctx context.Context, r *Result) error {
-	if err := s.readPod(ctx); err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	if err := WritePodTable(&b, []corev1.Pod{*s.pod}, time.Now()); err != nil {
-		return err
-	}
-	if err := s.write(r, "step-6.txt", b.String(), "kubectl get pod "+kube.PodName+" -o wide"); err != nil {
-		return err
-	}
-	if pods, err := s.nodeDebuggers(ctx); err == nil {
-		if lr := s.liveCheck(live.NodeDebugger, pods); !lr.OK {
-			r.Did = append(r.Did, "note: lab check step-6 also needs a node debugger pod on "+s.pod.Spec.NodeName+"; lab solve step-7 runs one")
-		}
-	}
-	return nil
+	return c.stdout.String(), nil
 }
 
 // nodeDebuggers lists the pods that may be node debuggers in the lab's
@@ -618,57 +603,51 @@ func (s *solver) nodeDebuggers(ctx context.Context) ([]corev1.Pod, error) {
 	return out, nil
 }
 
-func (s *solver) step7(ctx context.Context, r *Result) error {
-	if !s.traffic {
-		// The log must hold this lab's nonce: send some first.
-		if err := s.trafficBoth(ctx, r, traffic.PortForward); err != nil {
-			return err
-		}
-	}
+// inNode runs a shell command in a node debug pod on the workload's node
+// (kubectl debug node/… --image=<images.nodeDebugger>: host namespaces, the
+// node's / at /host) and returns what it printed.
+func (s *solver) inNode(ctx context.Context, r *Result, cmd string) (string, error) {
 	if err := s.readPod(ctx); err != nil {
-		return err
+		return "", err
 	}
-	node := s.pod.Spec.NodeName
-	dir := kube.PodFactsOf(s.pod).ContainerLogDir(kube.ContainerName)
-	cmd := []string{"chroot", kube.HostMount, "sh", "-c", "cat " + dir + "/*.log"}
-	dbg := kube.NodeDebugPod(s.env.Namespace, node, s.opts.nodeImage(), cmd)
+	node, image := s.pod.Spec.NodeName, s.spec.Images.NodeDebugger
+	argv := []string{"sh", "-c", cmd}
+	dbg := kube.NodeDebugPod(s.env.Namespace, node, image, argv)
 	pods := s.env.Client.CoreV1().Pods(s.env.Namespace)
 	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
 	created, err := pods.Create(cctx, dbg, metav1.CreateOptions{FieldManager: kube.FieldManager})
 	cancel()
 	if err != nil {
-		return fmt.Errorf("creating the node debug pod %s: %w", dbg.Name, err)
+		return "", fmt.Errorf("creating the node debug pod %s: %w", dbg.Name, err)
 	}
 	start := time.Now()
-	s.status(fmt.Sprintf("node debug pod %s: %s", dbg.Name, strings.Join(cmd, " ")))
+	s.status(fmt.Sprintf("node debug pod %s: %s", dbg.Name, cmd))
 	done, err := kube.WaitPod(ctx, s.env.Client, s.env.Namespace, dbg.Name, s.opts.startTimeout(), kube.PodFinished)
 	if err != nil {
 		// Unfinished, it has printed nothing lab check could use; left
 		// behind (a timeout, a Ctrl-C) it would only wait for the next run.
 		if derr := s.deletePod(ctx, created); derr != nil {
-			return fmt.Errorf("the node debug pod %s did not finish: %w (deleting it failed too: %v; lab down removes it)", dbg.Name, err, derr)
+			return "", fmt.Errorf("the node debug pod %s did not finish: %w (deleting it failed too: %v; lab down removes it)", dbg.Name, err, derr)
 		}
-		return fmt.Errorf("the node debug pod %s did not finish: %w (deleted it)", dbg.Name, err)
+		return "", fmt.Errorf("the node debug pod %s did not finish: %w (deleted it)", dbg.Name, err)
 	}
 	rc, err := s.env.Logs(ctx, s.env.Namespace, dbg.Name, dbg.Spec.Containers[0].Name, false)
 	if err != nil {
-		return fmt.Errorf("reading the node debug pod's output (kubectl logs %s -n %s): %w", dbg.Name, s.env.Namespace, err)
+		return "", fmt.Errorf("reading the node debug pod's output (kubectl logs %s -n %s): %w", dbg.Name, s.env.Namespace, err)
 	}
 	out, err := io.ReadAll(io.LimitReader(rc, maxAnswer))
 	rc.Close()
 	if err != nil {
-		return fmt.Errorf("reading the node debug pod's output: %w", err)
+		return "", fmt.Errorf("reading the node debug pod's output: %w", err)
 	}
 	if done.Status.Phase == corev1.PodFailed {
-		return withOutput(fmt.Errorf("the node debug pod %s failed (%s)", dbg.Name, strings.Join(cmd, " ")), string(out))
+		return "", withOutput(fmt.Errorf("the node debug pod %s failed (%s)", dbg.Name, cmd), string(out))
 	}
+	s.nodeRan = true
 	r.Did = append(r.Did, fmt.Sprintf("node debug pod %s (%s, host namespaces, / at %s) on %s ran %s in %s",
-		dbg.Name, s.opts.nodeImage(), kube.HostMount, node, strings.Join(cmd, " "), round(time.Since(start))))
-	if err := s.write(r, "step-7.txt", string(out), "its output"); err != nil {
-		return err
-	}
+		dbg.Name, image, kube.HostMount, node, cmd, round(time.Since(start))))
 	s.replaceOlderNodeDebuggers(ctx, r, created)
-	return nil
+	return string(out), nil
 }
 
 // replaceOlderNodeDebuggers deletes the node debug pods earlier runs of lab
@@ -767,7 +746,7 @@ func writeFile(p string, data []byte, force bool) error {
 
 // verify grades the file just written, offline, with the built-in spec:
 // a reference answer that lab check would fail is a failed step.
-func (s *solver) verify(ctx context.Context, st Step, r *Result) error {
+func (s *solver) verify(ctx context.Context, st spec.Step, r *Result) error {
 	rep, err := checks.Grade(ctx, s.spec, []string{st.ID}, checks.Options{
 		Answers: os.DirFS(s.opts.Answers), AnswersName: s.opts.Answers,
 	})
@@ -787,19 +766,6 @@ func round(d time.Duration) time.Duration {
 		return d.Round(100 * time.Millisecond)
 	}
 	return d.Round(time.Millisecond)
-}
-
-// shellJoin quotes argv for sh -c.
-func shellJoin(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,") == "" {
-			q[i] = a
-			continue
-		}
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(q, " ")
 }
 
 // watchWriter collects a stream and closes seen once it holds a phrase

@@ -21,7 +21,10 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/utils/ptr"
 
+	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/kube"
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/traffic"
 )
 
@@ -69,7 +72,7 @@ func newFakeLab(t *testing.T, objs ...runtime.Object) *fakeLab {
 	saved := kube.PollInterval
 	kube.PollInterval = time.Millisecond
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: kube.PodName, Namespace: "lab", UID: "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011",
+		ObjectMeta: metav1.ObjectMeta{Name: "nginx-distroless", Namespace: "lab", UID: "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011",
 			CreationTimestamp: metav1.NewTime(time.Now().Add(-5 * time.Minute))},
 		Spec: corev1.PodSpec{ShareProcessNamespace: ptr.To(true), NodeName: "lab-node",
 			Containers: []corev1.Container{{Name: "nginx", Image: "kyos0109/nginx-distroless"}}},
@@ -135,14 +138,14 @@ func (l *fakeLab) exec(ctx context.Context, o kube.ExecOptions) error {
 	l.mu.Lock()
 	l.execs = append(l.execs, o.Command)
 	l.mu.Unlock()
-	if o.Namespace != "lab" || o.Pod != kube.PodName || !strings.HasPrefix(o.Container, kube.DebuggerPrefix) {
+	if o.Namespace != "lab" || o.Pod != "nginx-distroless" || !strings.HasPrefix(o.Container, kube.DebuggerPrefix) {
 		return fmt.Errorf("exec in %s/%s -c %s", o.Namespace, o.Pod, o.Container)
 	}
 	cmd := strings.Join(o.Command, " ")
 	switch {
 	case cmd == "sh -c ps -ef 2>/dev/null || ps":
 		io.WriteString(o.Stdout, psOutput)
-	case cmd == "ls -la /proc/7/root/etc/nginx/":
+	case cmd == "sh -c ls -la /proc/7/root/etc/nginx/":
 		io.WriteString(o.Stdout, l.samples["ls"])
 	case strings.HasPrefix(cmd, "sh -c kill -INT"):
 		pidFile := regexp.MustCompile(`cat (\S+)\)`).FindStringSubmatch(cmd)[1]
@@ -191,7 +194,7 @@ func (l *fakeLab) logs(_ context.Context, ns, pod, container string, follow bool
 	if err != nil {
 		return nil, err
 	}
-	want := "chroot /host sh -c cat /var/log/pods/lab_nginx-distroless_0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011/nginx/*.log"
+	want := "sh -c chroot /host sh -c 'cat /var/log/pods/lab_nginx-distroless_0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011/nginx/*.log'"
 	if got := strings.Join(p.Spec.Containers[0].Command, " "); got != want || container != "debugger" {
 		return nil, fmt.Errorf("logs of %s -c %s running %q", pod, container, got)
 	}
@@ -215,12 +218,12 @@ func (l *fakeLab) env() Env {
 
 func run(t *testing.T, l *fakeLab, o Options, ids ...string) []Result {
 	t.Helper()
-	steps, err := Select(ids)
+	steps, err := checks.Select(builtin(t), ids)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Settle = time.Millisecond
-	res, err := Run(context.Background(), l.env(), o, steps, nil)
+	res, err := Run(context.Background(), builtin(t), l.env(), o, steps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +268,7 @@ func TestRunAll(t *testing.T) {
 	}
 
 	// step-2: one ephemeral container, as kubectl debug --profile=general adds it.
-	pod, _ := l.CoreV1().Pods("lab").Get(context.Background(), kube.PodName, metav1.GetOptions{})
+	pod, _ := l.CoreV1().Pods("lab").Get(context.Background(), "nginx-distroless", metav1.GetOptions{})
 	if len(pod.Spec.EphemeralContainers) != 1 {
 		t.Fatalf("%d ephemeral containers", len(pod.Spec.EphemeralContainers))
 	}
@@ -291,8 +294,9 @@ func TestRunAll(t *testing.T) {
 		t.Errorf("node debuggers after the run: %v (the foreign one kept, the older lab one replaced)", debuggers)
 	}
 
-	// Traffic ran during both captures, and both captures were interrupted.
-	if diff := cmp.Diff([]traffic.Via{traffic.Both, traffic.Both}, l.traffic); diff != "" {
+	// Traffic ran during both captures (and before step-7 reads the log, as
+	// its solve says), and both captures were interrupted.
+	if diff := cmp.Diff([]traffic.Via{traffic.Both, traffic.PortForward, traffic.Both}, l.traffic); diff != "" {
 		t.Errorf("traffic (-want +got):\n%s", diff)
 	}
 	l.mu.Lock()
@@ -325,8 +329,8 @@ func TestRunWithoutDebugContainer(t *testing.T) {
 	l := newFakeLab(t)
 	l.noLaunch = true
 	dir := t.TempDir()
-	steps, _ := Select([]string{"step-2", "step-3", "step-6"})
-	res, err := Run(context.Background(), l.env(), Options{Answers: dir, StartTimeout: 30 * time.Millisecond}, steps, nil)
+	steps, _ := checks.Select(builtin(t), []string{"step-2", "step-3", "step-6"})
+	res, err := Run(context.Background(), builtin(t), l.env(), Options{Answers: dir, StartTimeout: 30 * time.Millisecond}, steps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,8 +353,8 @@ func TestRunWithoutDebugContainer(t *testing.T) {
 func TestNodeDebuggerUnfinished(t *testing.T) {
 	l := newFakeLab(t)
 	l.noFinish = true
-	steps, _ := Select([]string{"step-7"})
-	res, err := Run(context.Background(), l.env(), Options{Answers: t.TempDir(), StartTimeout: 30 * time.Millisecond}, steps, nil)
+	steps, _ := checks.Select(builtin(t), []string{"step-7"})
+	res, err := Run(context.Background(), builtin(t), l.env(), Options{Answers: t.TempDir(), StartTimeout: 30 * time.Millisecond}, steps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,17 +372,22 @@ func TestNodeDebuggerUnfinished(t *testing.T) {
 func TestExisting(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "step-5.txt"), []byte("mine"), 0o644)
-	if got := Existing(Steps, dir); len(got) != 1 || got[0] != filepath.Join(dir, "step-5.txt") {
+	all, _ := checks.Select(builtin(t), nil)
+	if got := Existing(all, dir); len(got) != 1 || got[0] != filepath.Join(dir, "step-5.txt") {
 		t.Errorf("Existing = %v", got)
 	}
-	steps, _ := Select([]string{"step-3"})
+	steps, _ := checks.Select(builtin(t), []string{"step-3"})
 	if got := Existing(steps, dir); got != nil {
 		t.Errorf("Existing(step-3) = %v", got)
 	}
 }
 
-func TestShellJoin(t *testing.T) {
-	if got := shellJoin([]string{"strace", "-f", "-p", "12", "it's"}); got != `strace -f -p 12 'it'\''s'` {
-		t.Errorf("shellJoin = %s", got)
+// builtin is the built-in lab's spec, whose solve: actions the tests run.
+func builtin(t *testing.T) *spec.Assignment {
+	t.Helper()
+	l, err := labfolder.Builtin()
+	if err != nil {
+		t.Fatal(err)
 	}
+	return l.Spec
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,8 +23,6 @@ import (
 
 // The client pod's fixed facts.
 const (
-	// ClientImage is the client pod's image: curl and a shell.
-	ClientImage = "curlimages/curl"
 	// ClientPrefix starts the client pod's name (lab-traffic-x7k2p).
 	ClientPrefix = "lab-traffic-"
 	// ClientContainer is the client pod's one container.
@@ -36,8 +35,12 @@ const (
 
 // ServiceURL is the address the client pod requests: the lab's Service by
 // its cluster DNS name, as the assignment's in-cluster curl does.
-func ServiceURL(namespace string) string {
-	return "http://" + kube.PodName + "." + namespace + ".svc.cluster.local/"
+func ServiceURL(service, namespace string, port int) string {
+	host := service + "." + namespace + ".svc.cluster.local"
+	if port != 80 {
+		host += ":" + strconv.Itoa(port)
+	}
+	return "http://" + host + "/"
 }
 
 // ClientPod is the pod that sends o.Count requests to target from inside
@@ -85,7 +88,11 @@ type Cluster struct {
 	Client kubernetes.Interface
 	// Namespace is the lab's.
 	Namespace string
-	// Forward opens a port-forward to the lab's pod's port 80.
+	// Pod is the lab's pod, and Service the Service in front of it that
+	// the client pod asks for on Port.
+	Pod, Service string
+	Port         int
+	// Forward opens a port-forward to the lab's pod's Port.
 	Forward func(ctx context.Context) (Forwarder, error)
 	// Logs streams the client pod's log (following it with follow).
 	Logs func(ctx context.Context, namespace, pod, container string, follow bool) (io.ReadCloser, error)
@@ -93,7 +100,8 @@ type Cluster struct {
 	// opens a new connection per request, as curl does, so that every
 	// request shows up as its own accept4 and handshake.
 	HTTP *http.Client
-	// Image is the client pod's image; empty means ClientImage.
+	// Image is the client pod's image: curl and a shell (the lab's
+	// images.trafficClient).
 	Image string
 	// StartTimeout bounds the wait for the client pod to start; zero
 	// means two minutes (a first pull of the image).
@@ -181,7 +189,7 @@ func (c Cluster) status(msg string) {
 }
 
 func (c Cluster) viaForward(ctx context.Context, o Options) (*Summary, int, error) {
-	c.status("opening a port-forward to pod " + kube.PodName)
+	c.status("opening a port-forward to pod " + c.Pod)
 	fw, err := c.Forward(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("port-forward: %w", err)
@@ -195,6 +203,8 @@ func (c Cluster) viaForward(ctx context.Context, o Options) (*Summary, int, erro
 	s.Source = LoopbackSource
 	return &s, fw.Reconnects(), nil
 }
+
+func (c Cluster) serviceURL() string { return ServiceURL(c.Service, c.Namespace, c.Port) }
 
 // CleanupError is a client pod lab could not delete.
 type CleanupError struct {
@@ -213,12 +223,8 @@ func (e *CleanupError) Unwrap() error { return e.Err }
 const deleteTimeout = 10 * time.Second
 
 func (c Cluster) viaPod(ctx context.Context, name string, o Options) (sum *Summary, err error) {
-	image := c.Image
-	if image == "" {
-		image = ClientImage
-	}
 	pods := c.Client.CoreV1().Pods(c.Namespace)
-	pod := ClientPod(c.Namespace, name, image, ServiceURL(c.Namespace), o)
+	pod := ClientPod(c.Namespace, name, c.Image, c.serviceURL(), o)
 	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
 	created, err := pods.Create(cctx, pod, metav1.CreateOptions{FieldManager: kube.FieldManager})
 	cancel()
@@ -239,7 +245,7 @@ func (c Cluster) viaPod(ctx context.Context, name string, o Options) (sum *Summa
 		}
 	}()
 
-	c.status(fmt.Sprintf("starting client pod %s (%s)", name, image))
+	c.status(fmt.Sprintf("starting client pod %s (%s)", name, c.Image))
 	timeout := c.StartTimeout
 	if timeout == 0 {
 		timeout = 2 * time.Minute
@@ -250,7 +256,7 @@ func (c Cluster) viaPod(ctx context.Context, name string, o Options) (sum *Summa
 	}
 	source := started.Status.PodIP
 
-	c.status(fmt.Sprintf("client pod %s requests %s", name, ServiceURL(c.Namespace)))
+	c.status(fmt.Sprintf("client pod %s requests %s", name, c.serviceURL()))
 	results, complete, err := c.followLog(ctx, name, o.Count)
 	if ctx.Err() != nil {
 		return summaryOf(Pod, results, source), ctx.Err()

@@ -104,7 +104,7 @@ func TestSendBothWays(t *testing.T) {
 	var mu sync.Mutex
 	progress := map[Via][]int{}
 	c := Cluster{
-		Client: fc, Namespace: "default",
+		Client: fc, Namespace: "default", Pod: "nginx-distroless", Service: "nginx-distroless", Port: 80, Image: "curlimages/curl",
 		Forward: func(context.Context) (Forwarder, error) { return fwd, nil },
 		Logs:    podLog(t, fc, o, "200 0.002\n200 0.004\n000 0\n200 0.003\ndone\n"),
 		Progress: func(v Via, done, total int) {
@@ -154,7 +154,7 @@ func TestSendCancelledDeletesTheClientPod(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := Cluster{
-		Client: fc, Namespace: "default",
+		Client: fc, Namespace: "default", Service: "nginx-distroless", Port: 80, Image: "curlimages/curl",
 		Logs: func(ctx context.Context, ns, name, container string, follow bool) (io.ReadCloser, error) {
 			pr, pw := io.Pipe()
 			go func() {
@@ -212,12 +212,15 @@ func TestSendPortForwardFails(t *testing.T) {
 
 func TestClientPod(t *testing.T) {
 	o := Options{Count: 2, Nonce: "abc", UserAgent: "lab-traffic/dev"}
-	p := ClientPod("lab", "lab-traffic-x7k2p", ClientImage, ServiceURL("lab"), o)
+	p := ClientPod("lab", "lab-traffic-x7k2p", "curlimages/curl", ServiceURL("nginx-distroless", "lab", 80), o)
 	if !kube.IsManaged(p) || p.Spec.RestartPolicy != corev1.RestartPolicyNever || *p.Spec.AutomountServiceAccountToken {
 		t.Errorf("pod %+v", p)
 	}
 	c := p.Spec.Containers[0]
 	if c.Image != "curlimages/curl" || c.Command[0] != "sh" || !strings.Contains(c.Command[2], "'http://nginx-distroless.lab.svc.cluster.local/?lab=abc'") {
 		t.Errorf("container %+v", c)
+	}
+	if got := ServiceURL("web", "lab", 8080); got != "http://web.lab.svc.cluster.local:8080/" {
+		t.Errorf("ServiceURL on another port: %s", got)
 	}
 }
