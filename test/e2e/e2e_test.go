@@ -125,7 +125,9 @@ func TestE2E(t *testing.T) {
 
 // ---------------------------------------------------------------- cluster
 
-func clusterUp(t *testing.T, e *env) {
+// recordHost notes what cluster/down must give back: ip_forward and the
+// network links.
+func recordHost(e *env) {
 	b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
 	e.ipForward = strings.TrimSpace(string(b))
 	e.linksBefore = map[string]bool{}
@@ -136,9 +138,23 @@ func clusterUp(t *testing.T, e *env) {
 			}
 		}
 	}
+}
+
+func clusterUp(t *testing.T, e *env) {
+	recordHost(e)
 	if out, err := run(t, 30*time.Second, e.harness, "status"); err == nil {
 		t.Logf("reusing the running harness cluster:\n%s", out)
 	} else {
+		// A run that was killed leaves the harness's state and the host as
+		// that run changed it; its down restores the host, and only then is
+		// the host what this run must give back.
+		if _, err := os.Stat(harnessEnv(t, e, "STATE")); err == nil {
+			t.Logf("an earlier harness run left its state: harness down first")
+			if out, err := run(t, 5*time.Minute, e.harness, "down"); err != nil {
+				t.Fatalf("harness down (of an earlier run): %v\n%s", err, tail(out, 40))
+			}
+			recordHost(e)
+		}
 		start := time.Now()
 		e.startedUp = true // so that a failed up is still taken down
 		out, err := run(t, 45*time.Minute, e.harness, "up")
@@ -704,4 +720,20 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// harnessEnv is one value of `harness env` (STATE, RUN, CACHE, ...).
+func harnessEnv(t *testing.T, e *env, key string) string {
+	t.Helper()
+	out, err := run(t, 30*time.Second, e.harness, "env")
+	if err != nil {
+		t.Fatalf("harness env: %v\n%s", err, out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), key+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("harness env prints no %s=", key)
+	return ""
 }

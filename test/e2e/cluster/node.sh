@@ -413,7 +413,15 @@ cmd_up() {
 		cmd_status
 		return 0
 	fi
-	[ -e "$STATE" ] && die "$STATE exists from an earlier run: run '$0 down' first"
+	if [ -e "$STATE" ]; then
+		# An earlier run that was killed (a cancelled CI job, a test binary
+		# that timed out) leaves its state and maybe half its daemons. The
+		# state is this harness's own: take that run down the way `down`
+		# would, restoring what it saved, then start clean.
+		log "$STATE exists from an earlier run that is not up: taking it down first"
+		cmd_down
+		[ -e "$STATE" ] && die "$STATE is still there after down: look at it, then run '$0 down'"
+	fi
 	cmd_build
 	log "built/cached in $((SECONDS - t0))s"
 	preflight
