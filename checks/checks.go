@@ -28,6 +28,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks/facts"
 	"github.com/k8s-debug-lab/lab/checks/match"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 )
 
 // Status is a step's verdict.
@@ -70,9 +71,12 @@ type Result struct {
 
 // Report is the verdict on a whole answers folder.
 type Report struct {
-	APIVersion string   `json:"apiVersion"`
-	Kind       string   `json:"kind"`
-	Assignment string   `json:"assignment"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// Lang is the language of the titles, messages and hints; every
+	// other field is a machine name, English whatever the language.
+	Lang       i18n.Lang `json:"lang"`
+	Assignment string    `json:"assignment"`
 	Source     string   `json:"source"`
 	Answers    string   `json:"answers"`
 	Offline    bool     `json:"offline"`
@@ -135,22 +139,28 @@ type Options struct {
 	Live *Live
 	// KeepFacts copies every fact into the results.
 	KeepFacts bool
+	// Lang is the language of titles, messages and hints (English when
+	// empty); a spec text lacking it is given in English.
+	Lang i18n.Lang
 }
 
 // Grade checks the selected steps (all when ids is empty).
 func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) (*Report, error) {
-	steps, err := Select(a, ids)
+	steps, err := SelectIn(a, ids, opts.Lang)
 	if err != nil {
 		return nil, err
 	}
 	if opts.File != "" && len(steps) != 1 {
-		return nil, fmt.Errorf("--file grades one step: name it, e.g. lab check step-5 --file %s", opts.File)
+		return nil, errors.New(i18n.For(opts.Lang).Sprintf("--file grades one step: name it, e.g. lab check step-5 --file %s", opts.File))
 	}
 	if opts.AnswersName == "" {
 		opts.AnswersName = "answers"
 	}
+	if opts.Lang == "" {
+		opts.Lang = i18n.English
+	}
 	rep := &Report{
-		APIVersion: spec.APIVersion, Kind: "CheckReport",
+		APIVersion: spec.APIVersion, Kind: "CheckReport", Lang: opts.Lang,
 		Assignment: a.Name, Source: a.Source, Answers: opts.AnswersName, Offline: opts.Live == nil,
 	}
 	for _, s := range steps {
@@ -181,6 +191,11 @@ func (rep *Report) add(r Result) {
 // Select resolves step ids ("all", "step-3", "3", "star") to steps, in the
 // assignment's order.
 func Select(a *spec.Assignment, ids []string) ([]spec.Step, error) {
+	return SelectIn(a, ids, i18n.English)
+}
+
+// SelectIn is Select with its error in lang.
+func SelectIn(a *spec.Assignment, ids []string, lang i18n.Lang) ([]spec.Step, error) {
 	if len(ids) == 0 {
 		return a.Steps, nil
 	}
@@ -193,7 +208,7 @@ func Select(a *spec.Assignment, ids []string) ([]spec.Step, error) {
 			if _, ok := a.Step("step-" + id); ok {
 				id = "step-" + id
 			} else {
-				return nil, fmt.Errorf("unknown step %q (this assignment has %s)", id, strings.Join(a.IDs(), ", "))
+				return nil, errors.New(i18n.For(lang).Sprintf("unknown step %q (this assignment has %s)", id, strings.Join(a.IDs(), ", ")))
 			}
 		}
 		want[id] = true
@@ -208,7 +223,8 @@ func Select(a *spec.Assignment, ids []string) ([]spec.Step, error) {
 }
 
 func gradeStep(s spec.Step, opts Options) Result {
-	r := Result{Step: s.ID, Title: s.Title, MaxPoints: s.Points}
+	p := i18n.For(opts.Lang)
+	r := Result{Step: s.ID, Title: s.Title.In(opts.Lang), MaxPoints: s.Points}
 	var set *facts.Set
 	if s.Graded() {
 		set = gradeFile(&r, s, opts)
@@ -219,8 +235,8 @@ func gradeStep(s spec.Step, opts Options) Result {
 	if opts.Live == nil {
 		if !s.Graded() {
 			r.Status = Skip
-			r.Message = "proven only against the lab's cluster; skipped offline"
-			r.Hint = "run lab check without --offline where the lab's cluster answers"
+			r.Message = p.Sprintf("proven only against the lab's cluster; skipped offline")
+			r.Hint = p.Sprintf("run lab check without --offline where the lab's cluster answers")
 		}
 		return r // a graded step whose file passed keeps its pass offline
 	}
@@ -237,7 +253,7 @@ func gradeStep(s spec.Step, opts Options) Result {
 				vars = withGot(vars, got)
 			}
 			r.Status, r.Points = Fail, 0
-			r.Message, r.Hint = spec.Expand(rule.Message, vars), spec.Expand(rule.Hint, vars)
+			r.Message, r.Hint = spec.Expand(rule.Message.In(opts.Lang), vars), spec.Expand(rule.Hint.In(opts.Lang), vars)
 			return r
 		}
 	}
@@ -245,8 +261,8 @@ func gradeStep(s spec.Step, opts Options) Result {
 		lr, ok := opts.Live.Checks[name]
 		if !ok {
 			r.Status, r.Points = Skip, 0
-			r.Message = "live check " + name + " was not run"
-			r.Hint = "run lab status to see whether the lab's cluster answers"
+			r.Message = p.Sprintf("live check %s was not run", name)
+			r.Hint = p.Sprintf("run lab status to see whether the lab's cluster answers")
 			return r
 		}
 		if !lr.OK {
@@ -310,6 +326,7 @@ func withGot(vars map[string][]string, got string) map[string][]string {
 // gradeFile finds, reads and judges the step's answers file, and returns
 // the facts it read for the cross-checks.
 func gradeFile(r *Result, s spec.Step, opts Options) *facts.Set {
+	p := i18n.For(opts.Lang)
 	f, name, err := openAnswer(s, opts)
 	if err != nil {
 		r.Status, r.File = Fail, name
@@ -336,7 +353,7 @@ func gradeFile(r *Result, s spec.Step, opts Options) *facts.Set {
 	if cx, ok := ex.(facts.CaptureExtractor); ok && cx.IsCapture(head) {
 		if err := cx.ExtractCapture(br, set); err != nil {
 			r.Status, r.Message = Error, fmt.Sprintf("%s: %v", name, err)
-			r.Hint = "save the capture again with tcpdump -w, or save tcpdump's text output instead"
+			r.Hint = p.Sprintf("save the capture again with tcpdump -w, or save tcpdump's text output instead")
 			return nil
 		}
 		lines = set.Get("packet").Count
@@ -364,13 +381,13 @@ func gradeFile(r *Result, s spec.Step, opts Options) *facts.Set {
 		if err := d.Err(); err != nil {
 			r.Status = Error
 			if errors.Is(err, decode.ErrBinary) {
-				r.Message = fmt.Sprintf("%s holds %v", name, err)
-				r.Hint = fmt.Sprintf("save the command's text output: %s", produceOr(s, "the command > "+name))
+				r.Message = p.Sprintf("%s holds binary data, not the text a command prints", name)
+				r.Hint = p.Sprintf("save the command's text output: %s", produceOr(p, s, name))
 				if _, isCapture := ex.(facts.CaptureExtractor); isCapture {
-					r.Hint += " (a tcpdump -w capture must be a pcap or pcapng file)"
+					r.Hint += " " + p.Sprintf("(a tcpdump -w capture must be a pcap or pcapng file)")
 				}
 			} else {
-				r.Message = fmt.Sprintf("reading %s: %v", name, err)
+				r.Message = p.Sprintf("reading %s: %v", name, err)
 			}
 			return nil
 		}
@@ -384,8 +401,8 @@ func gradeFile(r *Result, s spec.Step, opts Options) *facts.Set {
 	}
 	if lines == 0 {
 		r.Status = Fail
-		r.Message = name + " is empty"
-		r.Hint = "save the output again: " + produceOr(s, "the command > "+name)
+		r.Message = p.Sprintf("%s is empty", name)
+		r.Hint = p.Sprintf("save the output again: %s", produceOr(p, s, name))
 		return nil
 	}
 	closest := func() []Closest {
@@ -396,13 +413,13 @@ func gradeFile(r *Result, s spec.Step, opts Options) *facts.Set {
 	}
 	for _, rule := range s.Diagnose {
 		if match.All(rule.When, set) {
-			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message, rule.Hint, closest()
+			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message.In(opts.Lang), rule.Hint.In(opts.Lang), closest()
 			return nil
 		}
 	}
 	for _, rule := range s.Require {
 		if !match.All(rule.When, set) {
-			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message, rule.Hint, closest()
+			r.Status, r.Message, r.Hint, r.Closest = Fail, rule.Message.In(opts.Lang), rule.Hint.In(opts.Lang), closest()
 			return nil
 		}
 	}
@@ -431,11 +448,13 @@ func isLarge(f io.Reader) bool {
 // *bufio.Reader of its own size instead of wrapping it.
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, decode.BufferSize) }}
 
-func produceOr(s spec.Step, fallback string) string {
+// produceOr is the command that writes the step's answers file name: the
+// spec's produce, else a placeholder saying so.
+func produceOr(p *i18n.Printer, s spec.Step, name string) string {
 	if s.Produce != "" {
 		return s.Produce
 	}
-	return fallback
+	return p.Sprintf("the command > %s", name)
 }
 
 // inputError is a problem with the answer itself, phrased for the student.
@@ -450,17 +469,18 @@ func (e *inputError) Error() string { return e.msg }
 // given with --file, refusing anything that is not a regular file (a FIFO
 // would block, a directory cannot be graded).
 func openAnswer(s spec.Step, opts Options) (io.ReadCloser, string, error) {
+	p := i18n.For(opts.Lang)
 	if opts.File != "" {
 		fi, err := os.Stat(opts.File)
 		if err != nil {
-			return nil, opts.File, &inputError{Error, describeOpenErr(opts.File, err), "check the path given to --file"}
+			return nil, opts.File, &inputError{Error, describeOpenErr(p, opts.File, err), p.Sprintf("check the path given to --file")}
 		}
 		if !fi.Mode().IsRegular() {
-			return nil, opts.File, &inputError{Error, opts.File + " is not a regular file", "give --file the answers file itself"}
+			return nil, opts.File, &inputError{Error, p.Sprintf("%s is not a regular file", opts.File), p.Sprintf("give --file the answers file itself")}
 		}
 		f, err := os.Open(opts.File)
 		if err != nil {
-			return nil, opts.File, &inputError{Error, describeOpenErr(opts.File, err), "check the file's permissions"}
+			return nil, opts.File, &inputError{Error, describeOpenErr(p, opts.File, err), p.Sprintf("check the file's permissions")}
 		}
 		return f, opts.File, nil
 	}
@@ -471,35 +491,35 @@ func openAnswer(s spec.Step, opts Options) (io.ReadCloser, string, error) {
 			continue
 		}
 		if err != nil {
-			return nil, name, &inputError{Error, describeOpenErr(name, err), "check the file's permissions"}
+			return nil, name, &inputError{Error, describeOpenErr(p, name, err), p.Sprintf("check the file's permissions")}
 		}
 		if !fi.Mode().IsRegular() {
-			return nil, name, &inputError{Error, name + " is not a regular file", "save the output as a plain file: " + produceOr(s, "the command > "+name)}
+			return nil, name, &inputError{Error, p.Sprintf("%s is not a regular file", name), p.Sprintf("save the output as a plain file: %s", produceOr(p, s, name))}
 		}
 		f, err := opts.Answers.Open(file)
 		if err != nil {
-			return nil, name, &inputError{Error, describeOpenErr(name, err), "check the file's permissions"}
+			return nil, name, &inputError{Error, describeOpenErr(p, name, err), p.Sprintf("check the file's permissions")}
 		}
 		return f, name, nil
 	}
 	first := path.Join(opts.AnswersName, s.Files[0])
-	msg := first + " not found"
+	msg := p.Sprintf("%s not found", first)
 	if len(s.Files) > 1 {
 		alts := make([]string, 0, len(s.Files)-1)
 		for _, f := range s.Files[1:] {
 			alts = append(alts, path.Join(opts.AnswersName, f))
 		}
-		msg += " (nor " + strings.Join(alts, ", ") + ")"
+		msg = p.Sprintf("%s not found (nor %s)", first, strings.Join(alts, ", "))
 	}
-	return nil, first, &inputError{Fail, msg, "save it with: " + produceOr(s, "the step's command > "+first)}
+	return nil, first, &inputError{Fail, msg, p.Sprintf("save it with: %s", produceOr(p, s, first))}
 }
 
-func describeOpenErr(name string, err error) string {
+func describeOpenErr(p *i18n.Printer, name string, err error) string {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return name + " not found"
+		return p.Sprintf("%s not found", name)
 	case errors.Is(err, fs.ErrPermission):
-		return "cannot read " + name + ": permission denied"
+		return p.Sprintf("cannot read %s: permission denied", name)
 	}
-	return fmt.Sprintf("cannot read %s: %v", name, err)
+	return p.Sprintf("cannot read %s: %v", name, err)
 }

@@ -22,47 +22,30 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/k8s-debug-lab/lab/internal/choice"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 )
 
 // BuiltinSource names the embedded lessons in messages.
 const BuiltinSource = "built-in lessons"
 
-// Lang is a language lessons are written in.
-type Lang string
+// Lang is a language lessons are written in: lab's one language choice
+// (internal/i18n), so that the lesson and the grader's hints agree.
+type Lang = i18n.Lang
 
 // The languages lab's lessons come in.
 const (
-	English Lang = "en"
-	Russian Lang = "ru"
+	English = i18n.English
+	Russian = i18n.Russian
 )
 
 // Langs lists the languages a lesson may be written in, the default first.
-var Langs = []Lang{English, Russian}
+var Langs = i18n.Langs
 
 // ParseLang resolves a --lang value.
-func ParseLang(s string) (Lang, error) {
-	// Any case: --lang RU is as clear as --lang ru.
-	return choice.Parse("language", strings.ToLower(s), Langs)
-}
+func ParseLang(s string) (Lang, error) { return i18n.Parse(s) }
 
-// LangFromEnv picks the language from the locale the way gettext does: the
-// first of LC_ALL, LC_MESSAGES and LANG that is set decides, so that a
-// Russian desktop gets Russian lessons without a flag. Anything that is not
-// Russian ("C", "POSIX", "de_DE.UTF-8") gets English.
-func LangFromEnv(getenv func(string) string) Lang {
-	for _, name := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		v := getenv(name)
-		if v == "" {
-			continue
-		}
-		if strings.HasPrefix(strings.ToLower(v), "ru") {
-			return Russian
-		}
-		return English
-	}
-	return English
-}
+// LangFromEnv picks the language from the locale (see i18n.FromEnv).
+func LangFromEnv(getenv func(string) string) Lang { return i18n.FromEnv(getenv) }
 
 // Lesson is one lesson before personalisation.
 type Lesson struct {

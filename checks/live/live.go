@@ -18,6 +18,7 @@ import (
 
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 )
 
 // Names of the live checks, as a spec's `live` list writes them.
@@ -45,6 +46,8 @@ type Snapshot struct {
 	// TrafficSources are the addresses lab traffic came from, as the pod
 	// sees them.
 	TrafficSources []string
+	// Lang is the language of the checks' messages and hints.
+	Lang i18n.Lang
 }
 
 // For is the snapshot of a's workload in namespace, before anything was
@@ -82,28 +85,29 @@ func Evaluate(s Snapshot) *checks.Live {
 }
 
 func missing(s Snapshot) checks.LiveResult {
+	p := i18n.For(s.Lang)
 	return checks.LiveResult{
-		Message: fmt.Sprintf("the pod %s does not exist in namespace %s", s.PodName, s.Namespace),
-		Hint:    "lab up creates it",
+		Message: p.Sprintf("the pod %s does not exist in namespace %s", s.PodName, s.Namespace),
+		Hint:    p.Sprintf("lab up creates it"),
 	}
 }
 
 func podSharesPID(s Snapshot) checks.LiveResult {
-	p := s.Pod
+	p, pr := s.Pod, i18n.For(s.Lang)
 	switch {
 	case p == nil:
 		return missing(s)
 	case p.Spec.ShareProcessNamespace == nil || !*p.Spec.ShareProcessNamespace:
 		return checks.LiveResult{
-			Message: "the pod does not share its PID namespace (shareProcessNamespace is not true)",
-			Hint:    "lab reset recreates the pod from the lab's manifest",
+			Message: pr.Sprintf("the pod does not share its PID namespace (shareProcessNamespace is not true)"),
+			Hint:    pr.Sprintf("lab reset recreates the pod from the lab's manifest"),
 		}
 	case !slices.ContainsFunc(p.Spec.Containers, func(c corev1.Container) bool { return c.Name == s.Container }):
-		return checks.LiveResult{Message: "the pod has no container called " + s.Container, Hint: "lab reset recreates the pod from the lab's manifest"}
+		return checks.LiveResult{Message: pr.Sprintf("the pod has no container called %s", s.Container), Hint: pr.Sprintf("lab reset recreates the pod from the lab's manifest")}
 	case p.Status.Phase != corev1.PodRunning:
 		return checks.LiveResult{
-			Message: fmt.Sprintf("the pod is %s, not Running", p.Status.Phase),
-			Hint:    "lab status shows why; lab up waits for it",
+			Message: pr.Sprintf("the pod is %s, not Running", p.Status.Phase),
+			Hint:    pr.Sprintf("lab status shows why; lab up waits for it"),
 		}
 	}
 	return checks.LiveResult{OK: true}
@@ -114,7 +118,7 @@ func podSharesPID(s Snapshot) checks.LiveResult {
 const ptrace = corev1.Capability("SYS_PTRACE")
 
 func ephemeralDebugger(s Snapshot) checks.LiveResult {
-	p := s.Pod
+	p, pr := s.Pod, i18n.For(s.Lang)
 	if p == nil {
 		return missing(s)
 	}
@@ -126,9 +130,9 @@ func ephemeralDebugger(s Snapshot) checks.LiveResult {
 		}
 	}
 	if len(targeting) == 0 {
-		msg := "no ephemeral container targets " + s.Container
-		if len(p.Spec.EphemeralContainers) > 0 {
-			msg += fmt.Sprintf(" (%d ephemeral containers, none with --target=%s)", len(p.Spec.EphemeralContainers), s.Container)
+		msg := pr.Sprintf("no ephemeral container targets %s", s.Container)
+		if n := len(p.Spec.EphemeralContainers); n > 0 {
+			msg += " " + pr.Sprintf("(%d ephemeral containers, none with --target=%s)", n, s.Container)
 		}
 		return checks.LiveResult{Message: msg, Hint: cmd}
 	}
@@ -140,8 +144,8 @@ func ephemeralDebugger(s Snapshot) checks.LiveResult {
 	}
 	if len(withPtrace) == 0 {
 		return checks.LiveResult{
-			Message: fmt.Sprintf("the debug container %s targets %s but lacks SYS_PTRACE (it was started without --profile=general)", targeting[len(targeting)-1].Name, s.Container),
-			Hint:    "start another one with --profile=general (an ephemeral container cannot be changed): " + cmd,
+			Message: pr.Sprintf("the debug container %s targets %s but lacks SYS_PTRACE (it was started without --profile=general)", targeting[len(targeting)-1].Name, s.Container),
+			Hint:    pr.Sprintf("start another one with --profile=general (an ephemeral container cannot be changed): %s", cmd),
 		}
 	}
 	for _, st := range p.Status.EphemeralContainerStatuses {
@@ -150,35 +154,35 @@ func ephemeralDebugger(s Snapshot) checks.LiveResult {
 		}
 	}
 	return checks.LiveResult{
-		Message: fmt.Sprintf("the debug container %s has not started yet", withPtrace[len(withPtrace)-1]),
-		Hint:    "lab status shows its state (an image that cannot be pulled keeps it waiting)",
+		Message: pr.Sprintf("the debug container %s has not started yet", withPtrace[len(withPtrace)-1]),
+		Hint:    pr.Sprintf("lab status shows its state (an image that cannot be pulled keeps it waiting)"),
 	}
 }
 
 func nodeDebugger(s Snapshot) checks.LiveResult {
-	p := s.Pod
+	p, pr := s.Pod, i18n.For(s.Lang)
 	if p == nil {
 		return missing(s)
 	}
 	node := p.Spec.NodeName
 	cmd := fmt.Sprintf("kubectl debug node/%s -it --image=%s -- chroot /host", node, s.Images.NodeDebugger)
 	if node == "" {
-		return checks.LiveResult{Message: "the lab's pod is not scheduled on a node yet", Hint: "lab status shows why"}
+		return checks.LiveResult{Message: pr.Sprintf("the lab's pod is not scheduled on a node yet"), Hint: pr.Sprintf("lab status shows why")}
 	}
 	var seen []string
 	for _, d := range s.Pods {
 		if !strings.HasPrefix(d.Name, "node-debugger-") {
 			continue
 		}
-		seen = append(seen, d.Name+" on "+d.Spec.NodeName)
+		seen = append(seen, pr.Sprintf("%s on %s", d.Name, d.Spec.NodeName))
 		if d.Spec.NodeName != node || !mountsHostRoot(d) || !started(d) {
 			continue
 		}
 		return checks.LiveResult{OK: true}
 	}
-	msg := "no node debugger pod ran on " + node + " with the node's / at /host"
+	msg := pr.Sprintf("no node debugger pod ran on %s with the node's / at /host", node)
 	if len(seen) > 0 {
-		msg += " (found " + strings.Join(seen, ", ") + ")"
+		msg += " " + pr.Sprintf("(found %s)", strings.Join(seen, ", "))
 	}
 	return checks.LiveResult{Message: msg, Hint: cmd}
 }

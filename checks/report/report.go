@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/k8s-debug-lab/lab/internal/choice"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 
 	"github.com/k8s-debug-lab/lab/checks"
 )
@@ -86,12 +87,13 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 		}
 		return code + s + reset
 	}
+	p := i18n.For(rep.Lang)
 	var b strings.Builder
-	mode := "offline"
+	mode := p.Sprintf("offline")
 	if !rep.Offline {
-		mode = "live"
+		mode = p.Sprintf("live")
 	}
-	fmt.Fprintf(&b, "lab check: %s · answers in %s · %s\n\n", rep.Assignment, rep.Answers, mode)
+	b.WriteString(p.Sprintf("lab check: %s · answers in %s · %s", rep.Assignment, rep.Answers, mode) + "\n\n")
 	titleWidth := 0
 	for _, r := range rep.Results {
 		titleWidth = max(titleWidth, utf8.RuneCountInString(r.Step)+1+min(utf8.RuneCountInString(r.Title), 56))
@@ -110,7 +112,7 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 		pad := strings.Repeat(" ", max(0, titleWidth-utf8.RuneCountInString(label)))
 		score := fmt.Sprintf("%d/%d", r.Points, r.MaxPoints)
 		if r.Status == checks.Skip {
-			score = "skipped"
+			score = p.Sprintf("skipped")
 		}
 		fmt.Fprintf(&b, "%s %s%s  %s\n", paint(colour, mark), label, pad, score)
 		if r.Status == checks.Pass {
@@ -122,11 +124,11 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 			what = r.File + ": " + what
 		}
 		if r.Format != "" && r.Status == checks.Fail {
-			what += " (read as " + r.Format + ")"
+			what += " " + p.Sprintf("(read as %s)", r.Format)
 		}
 		fmt.Fprintf(&b, "%s%s\n", indent, what)
 		if r.Hint != "" {
-			fmt.Fprintf(&b, "%s%s %s\n", indent, paint(bold, "hint:"), r.Hint)
+			fmt.Fprintf(&b, "%s%s %s\n", indent, paint(bold, p.Sprintf("hint:")), r.Hint)
 		}
 		shown := map[string]bool{}
 		for _, c := range r.Closest {
@@ -135,7 +137,7 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 			}
 			shown[c.Got] = true
 			if c.Got == "" {
-				fmt.Fprintf(&b, "%sno line resembles the expected one:\n%s  %s\n", indent, indent, clip(c.Want, o.Width))
+				fmt.Fprintf(&b, "%s%s\n%s  %s\n", indent, p.Sprintf("no line resembles the expected one:"), indent, clip(c.Want, o.Width))
 				continue
 			}
 			got := c.Got
@@ -143,18 +145,18 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 				got = "…" + got[c.Column:]
 			}
 			want, got := window(c.Want, got, o.Width)
-			fmt.Fprintf(&b, "%sclosest line %d (-want +got):\n", indent, c.Line)
+			fmt.Fprintf(&b, "%s%s\n", indent, p.Sprintf("closest line %d (-want +got):", c.Line))
 			fmt.Fprintf(&b, "%s%s\n", indent, paint(red, "- "+want))
 			fmt.Fprintf(&b, "%s%s\n", indent, paint(green, "+ "+got))
 		}
 	}
 	s := rep.Summary
-	fmt.Fprintf(&b, "\nscore %d/%d · %d passed · %d failed", s.Points, s.MaxPoints, s.Passed, s.Failed)
+	b.WriteString("\n" + p.Sprintf("score %d/%d · %d passed · %d failed", s.Points, s.MaxPoints, s.Passed, s.Failed))
 	if s.Skipped > 0 {
-		fmt.Fprintf(&b, " · %d skipped", s.Skipped)
+		b.WriteString(" · " + p.Sprintf("%d skipped", s.Skipped))
 	}
 	if s.Errors > 0 {
-		fmt.Fprintf(&b, " · %d unreadable", s.Errors)
+		b.WriteString(" · " + p.Sprintf("%d unreadable", s.Errors))
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
@@ -234,7 +236,7 @@ func writeJUnit(w io.Writer, rep *checks.Report) error {
 	suite := junitSuite{Name: rep.Assignment, Tests: len(rep.Results), Failures: s.Failed, Errors: s.Errors, Skipped: s.Skipped}
 	for _, r := range rep.Results {
 		c := junitCase{Name: r.Step + ": " + r.Title, Classname: "lab." + rep.Assignment}
-		p := &junitProblem{Message: r.Message, Body: detail(r)}
+		p := &junitProblem{Message: r.Message, Body: detail(i18n.For(rep.Lang), r)}
 		switch r.Status {
 		case checks.Fail:
 			c.Failure = p
@@ -259,17 +261,17 @@ func writeJUnit(w io.Writer, rep *checks.Report) error {
 }
 
 // detail is the plain-text body of a failure: file, hint, closest lines.
-func detail(r checks.Result) string {
+func detail(p *i18n.Printer, r checks.Result) string {
 	var b strings.Builder
 	if r.File != "" {
-		fmt.Fprintf(&b, "file: %s\n", r.File)
+		fmt.Fprintf(&b, "%s %s\n", p.Sprintf("file:"), r.File)
 	}
 	if r.Hint != "" {
-		fmt.Fprintf(&b, "hint: %s\n", r.Hint)
+		fmt.Fprintf(&b, "%s %s\n", p.Sprintf("hint:"), r.Hint)
 	}
 	for _, c := range r.Closest {
 		if c.Got != "" && c.Got != c.Want {
-			fmt.Fprintf(&b, "closest line %d (-want +got):\n- %s\n+ %s\n", c.Line, c.Want, c.Got)
+			fmt.Fprintf(&b, "%s\n- %s\n+ %s\n", p.Sprintf("closest line %d (-want +got):", c.Line), c.Want, c.Got)
 		}
 	}
 	return b.String()
@@ -309,7 +311,7 @@ func writeClassroom(w io.Writer, rep *checks.Report) error {
 			TestCode: "lab check " + r.Step, Filename: r.File, ExecutionTime: "0s",
 		}
 		if r.Status != checks.Pass {
-			t.Message = strings.TrimSpace(r.Message + "\n" + detail(r))
+			t.Message = strings.TrimSpace(r.Message + "\n" + detail(i18n.For(rep.Lang), r))
 		}
 		doc.MaxScore += r.MaxPoints
 		switch r.Status {

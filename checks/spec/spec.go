@@ -23,6 +23,7 @@ import (
 
 	"github.com/k8s-debug-lab/lab/checks/facts"
 	"github.com/k8s-debug-lab/lab/checks/match"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 )
 
 // APIVersion is the only spec version this build reads.
@@ -39,7 +40,10 @@ type Assignment struct {
 	// Name is a short identifier, used in reports.
 	Name string `json:"name"`
 	// Title is shown to people.
-	Title string `json:"title"`
+	Title Text `json:"title"`
+	// Languages are the languages the spec's texts are written in, the
+	// first being the one a plain string is in ([en] when not given).
+	Languages []i18n.Lang `json:"languages"`
 	// Source says where the spec came from (a path, or "built-in").
 	Source string `json:"source"`
 	// Digest is "sha256:" and the hex SHA-256 of the spec file's bytes:
@@ -104,7 +108,7 @@ type Step struct {
 	// ID is "step-N" or "star".
 	ID string `json:"id"`
 	// Title says what the step proves.
-	Title string `json:"title"`
+	Title Text `json:"title"`
 	// Points awarded when the step passes.
 	Points int `json:"points"`
 	// Files are the answers files that may prove the step, relative to the
@@ -214,8 +218,47 @@ func Placeholders(cmd string) []string {
 // student when the rule decides the verdict.
 type Rule struct {
 	When    []match.Matcher `json:"-"`
-	Message string          `json:"message"`
-	Hint    string          `json:"hint,omitempty"`
+	Message Text            `json:"message"`
+	Hint    Text            `json:"hint,omitempty"`
+}
+
+// Text is words shown to people, by language: a spec writes either one
+// string (in its first language) or a mapping such as {en: …, ru: …}.
+type Text map[i18n.Lang]string
+
+// In returns the text in lang, else in English, else in the first
+// language it has (by name, so that the choice is stable).
+func (t Text) In(lang i18n.Lang) string {
+	if s, ok := t[lang]; ok {
+		return s
+	}
+	if s, ok := t[i18n.English]; ok {
+		return s
+	}
+	langs := make([]string, 0, len(t))
+	for l := range t {
+		langs = append(langs, string(l))
+	}
+	slices.Sort(langs)
+	if len(langs) == 0 {
+		return ""
+	}
+	return t[i18n.Lang(langs[0])]
+}
+
+// Missing lists the languages of want that t lacks; an empty text lacks
+// none (an absent hint is not an untranslated one).
+func (t Text) Missing(want []i18n.Lang) []i18n.Lang {
+	if len(t) == 0 {
+		return nil
+	}
+	var out []i18n.Lang
+	for _, l := range want {
+		if _, ok := t[l]; !ok {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Graded reports whether the step reads an answers file.
@@ -368,8 +411,9 @@ func yamlErrLine(err error) int {
 
 // loader walks the YAML nodes, keeping the first error with its line.
 type loader struct {
-	file string
-	err  error
+	file  string
+	err   error
+	langs []i18n.Lang
 }
 
 func (l *loader) fail(n *yaml.Node, field, format string, args ...any) {
@@ -415,6 +459,68 @@ func (l *loader) str(n *yaml.Node, field string) string {
 	return n.Value
 }
 
+// languages reads the spec's languages: known ones, each once; [en] when
+// the spec names none.
+func (l *loader) languages(n *yaml.Node) []i18n.Lang {
+	if n == nil {
+		return []i18n.Lang{i18n.English}
+	}
+	names := l.strs(n, "languages")
+	if l.err == nil && len(names) == 0 {
+		l.fail(n, "languages", "want at least one language (%s)", langNames(i18n.Langs))
+	}
+	var out []i18n.Lang
+	for i, name := range names {
+		lang, err := i18n.Parse(name)
+		if err != nil {
+			l.fail(n, fmt.Sprintf("languages[%d]", i), "%v", err)
+			continue
+		}
+		if slices.Contains(out, lang) {
+			l.fail(n, fmt.Sprintf("languages[%d]", i), "%s given twice", lang)
+		}
+		out = append(out, lang)
+	}
+	return out
+}
+
+// text reads words for people: a string, in the spec's first language, or
+// a mapping from the spec's languages to strings.
+func (l *loader) text(n *yaml.Node, field string) Text {
+	if n == nil {
+		return nil
+	}
+	first := i18n.English
+	if len(l.langs) > 0 {
+		first = l.langs[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return Text{first: l.str(n, field)}
+	}
+	out := Text{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		lang := i18n.Lang(k.Value)
+		if !slices.Contains(l.langs, lang) {
+			l.fail(k, join(field, k.Value), "not one of the spec's languages (%s): declare it in languages", langNames(l.langs))
+			continue
+		}
+		if _, dup := out[lang]; dup {
+			l.fail(k, join(field, k.Value), "given twice")
+		}
+		out[lang] = l.str(v, join(field, k.Value))
+	}
+	return out
+}
+
+func langNames(langs []i18n.Lang) string {
+	names := make([]string, len(langs))
+	for i, l := range langs {
+		names[i] = string(l)
+	}
+	return strings.Join(names, ", ")
+}
+
 func (l *loader) strs(n *yaml.Node, field string) []string {
 	if n == nil {
 		return nil
@@ -457,18 +563,19 @@ func (l *loader) required(m map[string]*yaml.Node, parent *yaml.Node, field, key
 }
 
 func (l *loader) assignment(n *yaml.Node) *Assignment {
-	f := l.fields(n, "", "apiVersion", "kind", "metadata", "workload", "images", "steps")
+	f := l.fields(n, "", "apiVersion", "kind", "metadata", "languages", "workload", "images", "steps")
 	if v := l.str(l.required(f, n, "", "apiVersion"), "apiVersion"); l.err == nil && v != APIVersion {
 		l.fail(f["apiVersion"], "apiVersion", "unsupported version %q (this lab reads %s)", v, APIVersion)
 	}
 	if v := l.str(l.required(f, n, "", "kind"), "kind"); l.err == nil && v != Kind {
 		l.fail(f["kind"], "kind", "want %q, got %q", Kind, v)
 	}
-	a := &Assignment{}
+	a := &Assignment{Languages: l.languages(f["languages"])}
+	l.langs = a.Languages
 	if md := l.required(f, n, "", "metadata"); md != nil {
 		m := l.fields(md, "metadata", "name", "title")
 		a.Name = l.str(l.required(m, md, "metadata", "name"), "metadata.name")
-		a.Title = l.str(m["title"], "metadata.title")
+		a.Title = l.text(m["title"], "metadata.title")
 	}
 	a.Workload = l.workload(f["workload"])
 	a.Images = l.images(f["images"])
@@ -499,7 +606,7 @@ func (l *loader) step(n *yaml.Node, field string) Step {
 	f := l.fields(n, field, "id", "title", "points", "files", "produce", "parser", "expect", "diagnose", "require", "live", "cross", "solve")
 	s := Step{
 		ID:      l.str(l.required(f, n, field, "id"), field+".id"),
-		Title:   l.str(f["title"], field+".title"),
+		Title:   l.text(f["title"], field+".title"),
 		Points:  l.int(f["points"], field+".points"),
 		Files:   l.strs(f["files"], field+".files"),
 		Produce: l.str(f["produce"], field+".produce"),
@@ -678,8 +785,11 @@ func (l *loader) checkVars(n *yaml.Node, field string, rules []Rule) {
 		}
 	}
 	for i, r := range rules {
-		check(i, r.Message, true)
-		check(i, r.Hint, true)
+		for _, text := range []Text{r.Message, r.Hint} {
+			for _, s := range text {
+				check(i, s, true)
+			}
+		}
 		for _, m := range r.When {
 			for _, v := range m.Values {
 				check(i, v, false)
@@ -720,8 +830,8 @@ func (l *loader) rules(n *yaml.Node, field string, ex facts.Extractor, diagnose 
 		var r Rule
 		if diagnose {
 			f := l.fields(rn, rf, "when", "message", "hint")
-			r.Message = l.str(l.required(f, rn, rf, "message"), rf+".message")
-			r.Hint = l.str(f["hint"], rf+".hint")
+			r.Message = l.text(l.required(f, rn, rf, "message"), rf+".message")
+			r.Hint = l.text(f["hint"], rf+".hint")
 			when := l.required(f, rn, rf, "when")
 			if when != nil && (when.Kind != yaml.SequenceNode || len(when.Content) == 0) {
 				l.fail(when, rf+".when", "want a non-empty list of matchers")
@@ -736,8 +846,8 @@ func (l *loader) rules(n *yaml.Node, field string, ex facts.Extractor, diagnose 
 		} else {
 			// A require rule is a single matcher with its message inline.
 			f := l.fields(rn, rf, "fact", "match", "min", "values", "message", "hint")
-			r.Message = l.str(l.required(f, rn, rf, "message"), rf+".message")
-			r.Hint = l.str(f["hint"], rf+".hint")
+			r.Message = l.text(l.required(f, rn, rf, "message"), rf+".message")
+			r.Hint = l.text(f["hint"], rf+".hint")
 			r.When = []match.Matcher{l.matcher(rn, f, rf, ex)}
 		}
 		out = append(out, r)

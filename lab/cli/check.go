@@ -11,6 +11,7 @@ import (
 
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/report"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
@@ -27,6 +28,7 @@ type checkOptions struct {
 	offline    bool
 	kf         kubeconfigFlags
 
+	lang   i18n.Lang
 	lab    *labfolder.Lab
 	fmt    report.Format
 	fsys   fs.FS
@@ -94,6 +96,9 @@ named with --context or --kubeconfig did not answer.`,
 func (o *checkOptions) complete(args []string) error {
 	o.steps = args
 	var err error
+	if o.lang, err = o.globals.language(); err != nil {
+		return err
+	}
 	if o.fmt, err = report.ParseFormat(o.format); err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -120,27 +125,28 @@ func loadLab(dir string) (*labfolder.Lab, error) {
 }
 
 func (o *checkOptions) validate() error {
-	if _, err := checks.Select(o.lab.Spec, o.steps); err != nil {
+	p := i18n.For(o.lang)
+	steps, err := checks.SelectIn(o.lab.Spec, o.steps, o.lang)
+	if err != nil {
 		return usageErrorf("%v", err)
 	}
 	if o.file != "" {
-		steps, _ := checks.Select(o.lab.Spec, o.steps)
 		if len(steps) != 1 {
-			return usageErrorf("--file grades one step: name it, e.g. lab check step-5 --file %s", o.file)
+			return usageError(p, "--file grades one step: name it, e.g. lab check step-5 --file %s", o.file)
 		}
 		if !steps[0].Graded() {
-			return usageErrorf("%s has no answers file to replace: it is checked against the cluster", steps[0].ID)
+			return usageError(p, "%s has no answers file to replace: it is checked against the cluster", steps[0].ID)
 		}
 		return nil
 	}
 	fi, err := os.Stat(o.answers)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return usageErrorf("no answers folder at %s: run lab check where your answers/ folder is, or pass --answers DIR", o.answers)
+		return usageError(p, "no answers folder at %s: run lab check where your answers/ folder is, or pass --answers DIR", o.answers)
 	case err != nil:
-		return usageErrorf("cannot read the answers folder %s: %v", o.answers, err)
+		return usageError(p, "cannot read the answers folder %s: %v", o.answers, err)
 	case !fi.IsDir():
-		return usageErrorf("%s is not a folder: --answers takes the folder that holds step-3.txt, step-5.txt, …; grade one file with --file", o.answers)
+		return usageError(p, "%s is not a folder: --answers takes the folder that holds step-3.txt, step-5.txt, …; grade one file with --file", o.answers)
 	}
 	return nil
 }
@@ -156,6 +162,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		File:        o.file,
 		Live:        lv,
 		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
+		Lang:        o.lang,
 	})
 	if err != nil {
 		return usageErrorf("%v", err)

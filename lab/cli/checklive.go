@@ -17,6 +17,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/live"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/state"
 )
@@ -92,7 +93,7 @@ func (o *checkOptions) liveChecks(ctx context.Context) (*checks.Live, error) {
 		return nil, nil
 	}
 	offline := func(why string) (*checks.Live, error) {
-		fmt.Fprintf(o.streams.ErrOut, "lab check: %s; graded offline (steps proven only live are skipped; --offline says this is meant)\n", why)
+		fmt.Fprintln(o.streams.ErrOut, i18n.For(o.lang).Sprintf("lab check: %s; graded offline (steps proven only live are skipped; --offline says this is meant)", why))
 		return nil, nil
 	}
 	sess := newSession(o.streams, o.globals, &o.kf, o.lab)
@@ -106,7 +107,7 @@ func (o *checkOptions) liveChecks(ctx context.Context) (*checks.Live, error) {
 	}
 	st, serr := readState(t)
 	if serr != nil {
-		fmt.Fprintf(o.streams.ErrOut, "lab check: %v; the nonce cross-checks are skipped\n", serr)
+		fmt.Fprintln(o.streams.ErrOut, i18n.For(o.lang).Sprintf("lab check: %v; the nonce cross-checks are skipped", serr))
 	}
 	fctx, cancel := context.WithTimeout(ctx, liveFetchTimeout)
 	defer cancel()
@@ -127,6 +128,7 @@ func (o *checkOptions) liveChecks(ctx context.Context) (*checks.Live, error) {
 			fmt.Fprintf(o.streams.ErrOut, "lab check: no pod %s in namespace %s\n", snap.PodName, t.Namespace)
 		}
 	}
+	snap.Lang = o.lang
 	return live.Evaluate(snap), nil
 }
 

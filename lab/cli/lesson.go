@@ -47,7 +47,6 @@ type lessonOptions struct {
 	globals *globals
 
 	target     string
-	lang       string
 	plain      bool
 	width      int
 	answers    string
@@ -103,7 +102,7 @@ assignment or lesson.`,
 			return ids, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.langSet = cmd.Flags().Changed("lang")
+			o.langSet = o.globals.lang != ""
 			if err := o.complete(args); err != nil {
 				return err
 			}
@@ -114,13 +113,11 @@ assignment or lesson.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.lang, "lang", "", "language: en or ru (default from LC_ALL, LC_MESSAGES, LANG)")
 	f.BoolVar(&o.plain, "plain", false, "print the lesson's markdown, personalised, without styling")
 	f.IntVar(&o.width, "width", 0, fmt.Sprintf("wrap prose at this many columns (default: the terminal's, at most %d; %d when piped)", maxLessonWidth, lessons.DefaultWidth))
 	f.StringVar(&o.answers, "answers", "answers", "the answers folder that list and next grade")
 	f.StringVar(&o.assignment, "assignment", "", "an assignment folder: assignment.yaml and lessons/<lang>/*.md (default: the built-in one)")
 	o.kube.addTo(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("lang", completeChoices(lessons.Langs))
 	_ = cmd.MarkFlagDirname("answers")
 	_ = cmd.MarkFlagDirname("assignment")
 	return cmd
@@ -132,15 +129,10 @@ func (o *lessonOptions) complete(args []string) error {
 	if len(args) == 1 {
 		o.target = args[0]
 	}
-	o.lng = lessons.LangFromEnv(os.Getenv)
-	if o.langSet {
-		l, err := lessons.ParseLang(o.lang)
-		if err != nil {
-			return usageErrorf("%v", err)
-		}
-		o.lng = l
-	}
 	var err error
+	if o.lng, err = o.globals.language(); err != nil {
+		return err
+	}
 	if o.lab, err = loadLab(o.assignment); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/deploy"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
@@ -64,6 +65,11 @@ func usageErrorf(format string, args ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
 }
 
+// usageError is a usage mistake told in the user's language: exit code 2.
+func usageError(p *i18n.Printer, key string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: errors.New(p.Sprintf(key, args...))}
+}
+
 // ExitCode is the process exit code for an error Run returned.
 func ExitCode(err error) int {
 	if err == nil {
@@ -87,6 +93,19 @@ func Silent(err error) bool {
 type globals struct {
 	verbosity int
 	deps      Deps
+	// lang is --lang as given; language() resolves it with the locale.
+	lang string
+}
+
+// language is the one language choice of every command that prints for
+// people: --lang when given, else LC_ALL / LC_MESSAGES / LANG, decided
+// anew each run (nothing is remembered).
+func (g *globals) language() (i18n.Lang, error) {
+	l, err := i18n.Resolve(g.lang, os.Getenv)
+	if err != nil {
+		return "", usageErrorf("%v", err)
+	}
+	return l, nil
 }
 
 // Run builds the command tree and executes args.
@@ -135,6 +154,8 @@ Exit codes: 0 success (every selected step passes), 1 a check failed,
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.PersistentFlags().CountVarP(&g.verbosity, "verbose", "v", "more detail on stderr (repeat for more)")
+	root.PersistentFlags().StringVar(&g.lang, "lang", "", "language of what lab prints for people: en or ru (default from LC_ALL, LC_MESSAGES, LANG)")
+	_ = root.RegisterFlagCompletionFunc("lang", completeChoices(i18n.Langs))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: err}
 	})

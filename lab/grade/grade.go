@@ -29,6 +29,7 @@ import (
 
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 )
 
 // Kind is the class report document's kind.
@@ -186,6 +187,9 @@ type Options struct {
 	Progress func(done, total int)
 	// Now stamps the report; zero means time.Now (tests pin it).
 	Now time.Time
+	// Lang is the language of the students' reports (titles, messages,
+	// hints); English when empty.
+	Lang i18n.Lang
 }
 
 // Student is one submission's verdict.
@@ -320,7 +324,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 		Students: make([]Student, len(subs)), Copies: []Group{},
 	}
 	for _, s := range a.Steps {
-		c.Steps = append(c.Steps, StepSummary{Step: s.ID, Title: s.Title, MaxPoints: s.Points})
+		c.Steps = append(c.Steps, StepSummary{Step: s.ID, Title: s.Title.In(opts.Lang), MaxPoints: s.Points})
 		if s.Graded() {
 			c.OfflineMaxPoints += s.Points
 		}
@@ -334,7 +338,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				c.Students[i] = gradeOne(ctx, a, root, subs[i])
+				c.Students[i] = gradeOne(ctx, a, root, subs[i], opts.Lang)
 				done <- i
 			}
 		}()
@@ -382,7 +386,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 
 // gradeOne grades one submission; it never fails: what goes wrong is
 // reported in the student's results and problems.
-func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission) (st Student) {
+func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission, lang i18n.Lang) (st Student) {
 	st = Student{Name: s.Name, Problems: slices.Clone(s.Problems), MaxPoints: a.MaxPoints(),
 		Verification: Verification{Status: Unverified, Problems: []string{"no lab record: the answers were not checked against a cluster"}}}
 	name := path.Join(filepath.ToSlash(relTo(root, s.Dir)), "answers")
@@ -412,7 +416,7 @@ func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission
 	// The grader reads each answers file once; the fingerprints are taken
 	// from the same bytes, so a class is read from disk once.
 	rec := &recordFS{FS: fsys, files: map[string]*recorded{}}
-	rep, err := checks.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name})
+	rep, err := checks.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name, Lang: lang})
 	if err != nil {
 		st.Problems = append(st.Problems, err.Error())
 		rep = emptyReport(a, name)

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
@@ -186,8 +187,8 @@ func installVersion(v string) string {
 }
 
 func title(a *spec.Assignment) string {
-	if a.Title != "" {
-		return a.Title
+	if t := a.Title.In(i18n.English); t != "" {
+		return t
 	}
 	return a.Name
 }
@@ -228,7 +229,7 @@ func workspaceReadme(a *spec.Assignment, flag string) string {
 		if s.Graded() {
 			where = answersFiles(s)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", s.ID, text(s.Title), s.Points, where)
+		fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", s.ID, text(s.Title.In(i18n.English)), s.Points, where)
 	}
 	b.WriteString("\n`answers/README.md` says, step by step, which command writes each file.\n\n")
 	b.WriteString("## Grading\n\n")
@@ -251,7 +252,7 @@ func answersReadme(a *spec.Assignment, flag string) string {
 	fmt.Fprintf(&b, "`lab check%s` grades them and `lab check%s step-N` one step. `lab lesson list`\n", flag, flag)
 	b.WriteString("shows the lesson for each step.\n")
 	for _, s := range a.Steps {
-		fmt.Fprintf(&b, "\n## %s: %s (%s)\n\n", s.ID, text(s.Title), points(s.Points))
+		fmt.Fprintf(&b, "\n## %s: %s (%s)\n\n", s.ID, text(s.Title.In(i18n.English)), points(s.Points))
 		if !s.Graded() {
 			b.WriteString("Nothing to save: `lab check` proves this step against your lab's cluster\n")
 			b.WriteString("(it is skipped offline, as in the GitHub workflow).\n")
