@@ -451,8 +451,8 @@ var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, decode
 // produceOr is the command that writes the step's answers file name: the
 // spec's produce, else a placeholder saying so.
 func produceOr(p *i18n.Printer, s spec.Step, name string) string {
-	if s.Produce != "" {
-		return s.Produce
+	if p := s.Produce.In(p.Lang()); p != "" {
+		return p
 	}
 	return p.Sprintf("the command > %s", name)
 }

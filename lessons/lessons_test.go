@@ -210,7 +210,7 @@ func TestAnswersFilesMatchTheSpec(t *testing.T) {
 				if !slices.ContainsFunc(lines, func(s string) bool { return strings.Contains(s, save) }) {
 					t.Errorf("no command in a code block saves with %q", save)
 				}
-				cmd := produceCommand(step.Produce)
+				cmd := produceCommand(step.Produce.In(English))
 				if !slices.ContainsFunc(lines, func(s string) bool { return matchesCommand(cmd, s) }) {
 					t.Errorf("no code line runs the spec's produce command %q:\n%s", cmd, strings.Join(lines, "\n"))
 				}

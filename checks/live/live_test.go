@@ -72,7 +72,7 @@ func TestEvaluate(t *testing.T) {
 		{"no nginx container", with(func(s *Snapshot) { s.Pod.Spec.Containers[0].Name = "web" }), PodSharesPID, false, "no container called nginx"},
 		{"debugger fine", with(func(*Snapshot) {}), EphemeralDebugger, true, ""},
 		{"no debugger", with(func(s *Snapshot) { s.Pod.Spec.EphemeralContainers = nil }), EphemeralDebugger, false, "no ephemeral container targets nginx"},
-		{"no target", with(func(s *Snapshot) { s.Pod.Spec.EphemeralContainers[0].TargetContainerName = "" }), EphemeralDebugger, false, "none with --target=nginx"},
+		{"no target", with(func(s *Snapshot) { s.Pod.Spec.EphemeralContainers[0].TargetContainerName = "" }), EphemeralDebugger, false, "(1 ephemeral container, not with --target=nginx)"},
 		{"legacy profile", with(func(s *Snapshot) { s.Pod.Spec.EphemeralContainers[0].SecurityContext = nil }), EphemeralDebugger, false, "lacks SYS_PTRACE"},
 		{"not started", with(func(s *Snapshot) {
 			s.Pod.Status.EphemeralContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull"}}

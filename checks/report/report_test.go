@@ -2,15 +2,21 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/k8s-debug-lab/lab/assets"
+	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/internal/golden"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 
 	"github.com/k8s-debug-lab/lab/checks"
 )
@@ -18,7 +24,7 @@ import (
 // sample covers every status, a diff, an encoding note and a skipped step.
 func sample() *checks.Report {
 	rep := &checks.Report{
-		APIVersion: "lab/v1", Kind: "CheckReport", Assignment: "kubernetes-debug",
+		APIVersion: "lab/v1", Kind: "CheckReport", Lang: "en", Assignment: "kubernetes-debug",
 		Source: "built-in", Answers: "answers", Offline: true,
 	}
 	results := []checks.Result{
@@ -126,5 +132,41 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("yaml"); err == nil || !strings.Contains(err.Error(), "unknown format: yaml (want text, json, junit or classroom)") {
 		t.Errorf("ParseFormat(yaml) error = %v", err)
+	}
+}
+
+// What lab check prints on real answers (the write-up's, and a good
+// folder), in each language: the words come from the built-in spec and
+// the catalog, the machine fields of JSON stay English.
+func TestCheckGolden(t *testing.T) {
+	a, err := spec.Load(assets.Lab(), assets.BuiltinSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "empty" is a student who saved nothing yet: every file's hint.
+	empty := t.TempDir()
+	for _, answers := range []string{"good", "seed", "empty"} {
+		for _, lang := range i18n.Langs {
+			for _, f := range []Format{Text, JSON} {
+				name := fmt.Sprintf("check.%s.%s.%s", answers, lang, map[Format]string{Text: "txt", JSON: "json"}[f])
+				t.Run(name, func(t *testing.T) {
+					dir := filepath.Join("..", "testdata", "answers", answers)
+					if answers == "empty" {
+						dir = empty
+					}
+					rep, err := checks.Grade(context.Background(), a, nil, checks.Options{
+						Answers: os.DirFS(dir), AnswersName: "answers", Lang: lang,
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					var buf bytes.Buffer
+					if err := Write(&buf, f, rep, Options{}); err != nil {
+						t.Fatal(err)
+					}
+					golden.Check(t, filepath.Join("testdata", name), buf.String())
+				})
+			}
+		}
 	}
 }

@@ -116,7 +116,7 @@ type Step struct {
 	Files []string `json:"files,omitempty"`
 	// Produce is the command that writes the answers file, for the message
 	// a student sees when it is missing.
-	Produce string `json:"produce,omitempty"`
+	Produce Text `json:"produce,omitempty"`
 	// Parser names the facts extractor that reads the file.
 	Parser string `json:"parser,omitempty"`
 	// Expect is a skeleton of the lines a good answer holds, compared with
@@ -245,6 +245,10 @@ func (t Text) In(lang i18n.Lang) string {
 	}
 	return t[i18n.Lang(langs[0])]
 }
+
+// String is the English text, so that a Text formatted with %s by
+// mistake prints words, not a map.
+func (t Text) String() string { return t.In(i18n.English) }
 
 // Missing lists the languages of want that t lacks; an empty text lacks
 // none (an absent hint is not an untranslated one).
@@ -609,7 +613,7 @@ func (l *loader) step(n *yaml.Node, field string) Step {
 		Title:   l.text(f["title"], field+".title"),
 		Points:  l.int(f["points"], field+".points"),
 		Files:   l.strs(f["files"], field+".files"),
-		Produce: l.str(f["produce"], field+".produce"),
+		Produce: l.text(f["produce"], field+".produce"),
 		Parser:  l.str(f["parser"], field+".parser"),
 		Expect:  l.lines(f["expect"], field+".expect"),
 		Live:    l.strs(f["live"], field+".live"),

@@ -15,6 +15,7 @@ import (
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks/match"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 )
 
 func TestBuiltinLoads(t *testing.T) {
@@ -29,12 +30,17 @@ func TestBuiltinLoads(t *testing.T) {
 	files := map[string][]string{}
 	for _, s := range a.Steps {
 		files[s.ID] = s.Files
-		if s.Graded() && (s.Produce == "" || len(s.Expect) == 0 || s.Points == 0) {
+		if s.Graded() && (len(s.Produce) == 0 || len(s.Expect) == 0 || s.Points == 0) {
 			t.Errorf("%s: a graded step needs produce, expect and points", s.ID)
 		}
 		for _, r := range append(append([]spec.Rule{}, s.Diagnose...), s.Require...) {
-			if r.Message == "" || r.Hint == "" {
+			if len(r.Message) == 0 || len(r.Hint) == 0 {
 				t.Errorf("%s: every rule of the built-in assignment needs a message and a hint: %+v", s.ID, r)
+			}
+			for _, text := range []spec.Text{r.Message, r.Hint, s.Title} {
+				if missing := text.Missing(a.Languages); len(missing) > 0 {
+					t.Errorf("%s: %v lacks %v", s.ID, text, missing)
+				}
 			}
 		}
 	}
@@ -81,8 +87,8 @@ func TestParseGood(t *testing.T) {
 	}
 	s := a.Steps[0]
 	want := []spec.Rule{
-		{When: []match.Matcher{{Fact: "entry", Kind: match.Present}}, Message: "no listing", Hint: "use ls -l"},
-		{When: []match.Matcher{{Fact: "entry", Kind: match.AnyOf, Values: []string{"nginx.conf"}}}, Message: "not nginx"},
+		{When: []match.Matcher{{Fact: "entry", Kind: match.Present}}, Message: spec.Text{"en": "no listing"}, Hint: spec.Text{"en": "use ls -l"}},
+		{When: []match.Matcher{{Fact: "entry", Kind: match.AnyOf, Values: []string{"nginx.conf"}}}, Message: spec.Text{"en": "not nginx"}},
 	}
 	if diff := cmp.Diff(want, s.Require); diff != "" {
 		t.Errorf("require (-want +got):\n%s", diff)
@@ -145,7 +151,11 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"version", "lab/v1", "lab/v2", `mini.yaml:1: apiVersion: unsupported version "lab/v2" (this lab reads lab/v1)`},
 		{"kind", "kind: Assignment", "kind: Pod", `mini.yaml:2: kind: want "Assignment", got "Pod"`},
-		{"unknown top field", "metadata:", "metdata:", `mini.yaml:3: metdata: unknown field (known: apiVersion, kind, metadata, workload, images, steps)`},
+		{"unknown top field", "metadata:", "metdata:", `mini.yaml:3: metdata: unknown field (known: apiVersion, kind, metadata, languages, workload, images, steps)`},
+		{"text in an undeclared language", "        message: pause", "        message: {en: pause, ru: пауза}", `mini.yaml:13: steps[0].diagnose[0].message.ru: not one of the spec's languages (en): declare it in languages`},
+		{"unknown language", "steps:", "languages: [en, de]\nsteps:", `mini.yaml:5: languages[1]: unknown language: de (want en or ru)`},
+		{"language twice", "steps:", "languages: [ru, ru]\nsteps:", `mini.yaml:5: languages[1]: ru given twice`},
+		{"text not a string", "        message: pause", "        message: {en: [pause]}", `mini.yaml:13: steps[0].diagnose[0].message.en: want a string, got a list`},
 		{"workload without container", "steps:", "workload: {pod: web}\nsteps:", `mini.yaml:5: workload.container: required`},
 		{"workload not a name", "steps:", "workload: {pod: Web_1, container: web}\nsteps:", `mini.yaml:5: workload.pod: "Web_1" is not a Kubernetes name`},
 		{"workload port", "steps:", "workload: {pod: web, container: web, port: 70000}\nsteps:", `mini.yaml:5: workload.port: 70000 is not a port (1-65535)`},
@@ -184,6 +194,41 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error = %v\nwant prefix %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// A text is a string in the spec's first language or one per language;
+// the grader asks for one and falls back to English.
+func TestText(t *testing.T) {
+	src := strings.Replace(good, "steps:", "languages: [ru, en]\nsteps:", 1)
+	src = strings.Replace(src, "        message: pause", "        message: пауза", 1)
+	src = strings.Replace(src, "        message: no listing\n        hint: use ls -l", "        message: {en: no listing, ru: нет листинга}\n        hint: use ls -l", 1)
+	a, err := spec.Parse([]byte(src), "mini.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := a.Steps[0]
+	tests := []struct {
+		name string
+		text spec.Text
+		lang i18n.Lang
+		want string
+	}{
+		{"plain string in the first language", s.Diagnose[0].Message, i18n.Russian, "пауза"},
+		{"plain string asked in another", s.Diagnose[0].Message, i18n.English, "пауза"},
+		{"mapping", s.Require[0].Message, i18n.Russian, "нет листинга"},
+		{"mapping in English", s.Require[0].Message, i18n.English, "no listing"},
+		{"lacking the language", s.Require[0].Hint, i18n.English, "use ls -l"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.text.In(tt.lang); got != tt.want {
+				t.Errorf("In(%s) = %q, want %q", tt.lang, got, tt.want)
+			}
+		})
+	}
+	if got := s.Require[0].Hint.Missing(a.Languages); !slices.Equal(got, []i18n.Lang{i18n.English}) {
+		t.Errorf("Missing = %v, want [en]", got)
 	}
 }
 

@@ -157,7 +157,11 @@ func within(p, dir string) bool {
 }
 
 func (o *gradeOptions) run(cmd *cobra.Command) error {
-	opts := grade.Options{Jobs: o.jobs}
+	lang, err := o.globals.language()
+	if err != nil {
+		return err
+	}
+	opts := grade.Options{Jobs: o.jobs, Lang: lang}
 	// Progress is for a person watching a terminal; logs stay clean.
 	if isTerminal(o.streams.ErrOut) {
 		opts.Progress = func(done, total int) {

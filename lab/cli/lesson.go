@@ -197,9 +197,9 @@ func (o *lessonOptions) run(ctx context.Context) error {
 			// A course may leave a step without a lesson: say what the
 			// spec asks for instead.
 			if step, ok := o.lab.Spec.Step(id); ok {
-				fmt.Fprintf(o.streams.Out, "%s: %s\n", step.ID, step.Title)
-				if step.Produce != "" {
-					fmt.Fprintf(o.streams.Out, "  %s\n", step.Produce)
+				fmt.Fprintf(o.streams.Out, "%s: %s\n", step.ID, step.Title.In(o.lng))
+				if p := step.Produce.In(o.lng); p != "" {
+					fmt.Fprintf(o.streams.Out, "  %s\n", p)
 				}
 				fmt.Fprintf(o.streams.ErrOut, "lab lesson: %s has no lesson for %s; lab check %s says what it wants\n", o.book.Source(), id, id)
 				return nil

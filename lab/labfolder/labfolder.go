@@ -37,6 +37,7 @@ import (
 
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lessons"
 )
 
@@ -280,13 +281,18 @@ func warnings(a *spec.Assignment, data []byte) []*spec.Error {
 	}
 	owner := map[string]string{}
 	for i, s := range a.Steps {
+		for _, t := range texts(s) {
+			if missing := t.text.Missing(a.Languages); len(missing) > 0 {
+				warn(i, t.key, "%s: %s has no %s text (the spec declares languages %s)", s.ID, t.field, langs(missing), langs(a.Languages))
+			}
+		}
 		if s.Points == 0 {
 			warn(i, "points", "%s awards no points", s.ID)
 		}
 		if !s.Graded() {
 			continue
 		}
-		if s.Produce == "" {
+		if len(s.Produce) == 0 {
 			warn(i, "", "%s has no produce: a student whose file is missing is not told which command writes it", s.ID)
 		}
 		if len(s.Expect) == 0 {
@@ -303,6 +309,36 @@ func warnings(a *spec.Assignment, data []byte) []*spec.Error {
 		}
 	}
 	return out
+}
+
+// stepText is one of a step's texts, named for a warning.
+type stepText struct {
+	key, field string
+	text       spec.Text
+}
+
+// texts lists the texts a student reads for step s.
+func texts(s spec.Step) []stepText {
+	out := []stepText{{"title", "title", s.Title}}
+	for _, rs := range []struct {
+		key   string
+		rules []spec.Rule
+	}{{"diagnose", s.Diagnose}, {"require", s.Require}, {"cross", s.Cross}} {
+		for j, r := range rs.rules {
+			out = append(out,
+				stepText{rs.key, fmt.Sprintf("%s[%d].message", rs.key, j), r.Message},
+				stepText{rs.key, fmt.Sprintf("%s[%d].hint", rs.key, j), r.Hint})
+		}
+	}
+	return out
+}
+
+func langs(ls []i18n.Lang) string {
+	names := make([]string, len(ls))
+	for i, l := range ls {
+		names[i] = string(l)
+	}
+	return strings.Join(names, ", ")
 }
 
 // lookupKey returns the key node of field key in the mapping n.

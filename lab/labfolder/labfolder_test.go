@@ -167,7 +167,7 @@ func TestSchemaRejectsWhatTheLoaderRefuses(t *testing.T) {
 		{"anyOf without values", edit(t, "{fact: entry, match: subsetOf, values: [root]}", "{fact: entry, match: subsetOf}")},
 		{"min with absent", edit(t, "{fact: entry, match: absent}", "{fact: entry, match: absent, min: 2}")},
 		{"unknown live check", edit(t, "live: [pod-shares-pid]", "live: [pod-runs]")},
-		{"require without message", edit(t, "        message: no long listing (ls -l) found\n", "")},
+		{"require without message", edit(t, "        message:\n          en: no long listing (ls -l) found\n          ru: \"длинного листинга (ls -l) не найдено\"\n", "")},
 		{"file outside answers", edit(t, "files: [step-3.txt]", "files: [../step-3.txt]")},
 		{"files without parser", edit(t, "    parser: ls\n", "")},
 		{"a step with nothing to check", edit(t, "    live: [pod-shares-pid]\n", "")},
@@ -223,7 +223,7 @@ func TestLoad(t *testing.T) {
 		{name: "lesson without a title", files: map[string]string{"assignment.yaml": good, "lessons/en/step-3.md": "Step 3, no heading\n"},
 			wantErr: "/lessons: en/step-3.md: no title"},
 		{name: "spec mistake with its place", files: map[string]string{"assignment.yaml": strings.Replace(warnSpec, "parser: ls", "parser: dir", 1)},
-			wantErr: `/assignment.yaml:13: steps[1].parser: unknown parser "dir"`},
+			wantErr: `/assignment.yaml:14: steps[1].parser: unknown parser "dir"`},
 		{name: "no spec", files: map[string]string{"README.md": "x"}, wantErr: ": no assignment.yaml here"},
 		{name: "lessons is a file", files: map[string]string{"assignment.yaml": good, "lessons": "x"}, wantErr: "/lessons: not a folder"},
 		{name: "lesson outside a language folder", files: map[string]string{"assignment.yaml": good, "lessons/step-3.md": "# x"},
@@ -280,13 +280,14 @@ func TestLoadGivenTheSpecFile(t *testing.T) {
 const warnSpec = `apiVersion: lab/v1
 kind: Assignment
 metadata: {name: warn}
+languages: [en, ru]
 steps:
   - id: step-1
-    title: live only
+    title: {en: live only, ru: только на кластере}
     points: 1
     live: [pod-shares-pid]
   - id: step-2
-    title: no produce, no expect
+    title: {en: "no produce, no expect", ru: "без produce и expect"}
     points: 2
     files: [a.txt]
     parser: ls
@@ -314,12 +315,15 @@ func TestWarnings(t *testing.T) {
 		got = append(got, strings.TrimPrefix(w.Error(), dir+"/"))
 	}
 	want := []string{
-		"assignment.yaml:9: steps[1]: step-2 has no produce: a student whose file is missing is not told which command writes it",
-		"assignment.yaml:9: steps[1]: step-2 has no expect: a failed answer cannot be shown beside the line it should have had",
-		"assignment.yaml:9: steps[1]: step-2 has no solve that saves its answers file: lab solve cannot prove a cluster fit for this step",
-		"assignment.yaml:18: steps[2].points: star awards no points",
-		"assignment.yaml:16: steps[2]: star has no solve that saves its answers file: lab solve cannot prove a cluster fit for this step",
-		"assignment.yaml:19: steps[2].files: a.txt is also step-2's answers file: one file cannot prove two steps apart",
+		"assignment.yaml:15: steps[1].require: step-2: require[0].message has no ru text (the spec declares languages en, ru)",
+		"assignment.yaml:10: steps[1]: step-2 has no produce: a student whose file is missing is not told which command writes it",
+		"assignment.yaml:10: steps[1]: step-2 has no expect: a failed answer cannot be shown beside the line it should have had",
+		"assignment.yaml:10: steps[1]: step-2 has no solve that saves its answers file: lab solve cannot prove a cluster fit for this step",
+		"assignment.yaml:18: steps[2].title: star: title has no ru text (the spec declares languages en, ru)",
+		"assignment.yaml:24: steps[2].require: star: require[0].message has no ru text (the spec declares languages en, ru)",
+		"assignment.yaml:19: steps[2].points: star awards no points",
+		"assignment.yaml:17: steps[2]: star has no solve that saves its answers file: lab solve cannot prove a cluster fit for this step",
+		"assignment.yaml:20: steps[2].files: a.txt is also step-2's answers file: one file cannot prove two steps apart",
 		"manifests: no manifests: lab up --assignment deploys the built-in lab's pod nginx-distroless",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

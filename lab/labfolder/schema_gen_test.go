@@ -9,6 +9,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks/facts"
 	"github.com/k8s-debug-lab/lab/checks/match"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 )
 
 // The JSON Schema of the spec format is generated here, from the same
@@ -87,6 +88,23 @@ func liveText(got bool) string {
 	return `^([^$]|\$[^{]|\$$|\$\{(` + strings.Join(names, "|") + `)\})*$`
 }
 
+// textOf is words shown to people: one string, in the spec's first
+// language, or one string per language.
+func textOf(desc, pattern string) obj {
+	str := obj{{"type", "string"}}
+	if pattern != "" {
+		str = append(str, kv{"pattern", pattern})
+	}
+	byLang := obj{}
+	for _, l := range i18n.Langs {
+		byLang = append(byLang, kv{string(l), str})
+	}
+	return obj{
+		{"description", desc + " (a string, or one per language: {en: …, ru: …})"},
+		{"oneOf", []any{str, obj{{"type", "object"}, {"minProperties", 1}, {"additionalProperties", false}, {"properties", byLang}}}},
+	}
+}
+
 // k8sName is the pattern of a pod or container name.
 const k8sName = `^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`
 
@@ -163,10 +181,10 @@ func buildSchema() []byte {
 		{"additionalProperties", false},
 		{"properties", obj{
 			{"id", obj{{"type", "string"}, {"pattern", "^(step-[1-9][0-9]*|star)$"}, {"description", "step-N or star; `lab check step-N` selects it"}}},
-			{"title", obj{{"type", "string"}, {"description", "what the step proves, shown in every report"}}},
+			{"title", textOf("what the step proves, shown in every report", "")},
 			{"points", obj{{"type", "integer"}, {"minimum", 0}, {"description", "awarded when the step passes"}}},
 			{"files", obj{{"description", "answers files that may prove the step, inside the answers folder, in order of preference: the first present is graded"}, {"$ref", "#/$defs/fileNames"}}},
-			{"produce", obj{{"type", "string"}, {"description", "the command that writes the answers file, shown when it is missing or empty"}}},
+			{"produce", textOf("the command that writes the answers file, shown when it is missing or empty", "")},
 			{"parser", ref("parser")},
 			{"expect", obj{{"description", "skeleton lines of a good answer, compared with the closest lines of a failed one (a block string or a list)"}, {"$ref", "#/$defs/strings"}}},
 			{"diagnose", obj{{"type", "array"}, {"description", "known mistakes, tried in order: the first whose matchers all hold fails the step with its message and hint"}, {"items", ref("diagnoseRule")}}},
@@ -237,8 +255,8 @@ func buildSchema() []byte {
 			{"required", []string{"fact", "message"}},
 			{"additionalProperties", false},
 			{"properties", matcherProps(
-				kv{"message", obj{{"type", "string"}, {"description", "what is wrong, shown when the matcher does not hold"}}},
-				kv{"hint", obj{{"type", "string"}, {"description", "what to do next"}}},
+				kv{"message", textOf("what is wrong, shown when the matcher does not hold", "")},
+				kv{"hint", textOf("what to do next", "")},
 			)},
 			{"allOf", matcherRules},
 		}},
@@ -249,8 +267,8 @@ func buildSchema() []byte {
 			{"additionalProperties", false},
 			{"properties", obj{
 				{"when", obj{{"type", "array"}, {"minItems", 1}, {"items", ref("matcher")}}},
-				{"message", obj{{"type", "string"}, {"description", "what is wrong"}}},
-				{"hint", obj{{"type", "string"}, {"description", "what to do next"}}},
+				{"message", textOf("what is wrong", "")},
+				{"hint", textOf("what to do next", "")},
 			}},
 		}},
 		kv{"crossRule", obj{
@@ -260,8 +278,8 @@ func buildSchema() []byte {
 			{"additionalProperties", false},
 			{"properties", obj{
 				{"when", obj{{"type", "array"}, {"minItems", 1}, {"items", ref("crossMatcher")}}},
-				{"message", obj{{"type", "string"}, {"description", "what differs; may name ${got} and live values"}, {"pattern", liveText(true)}}},
-				{"hint", obj{{"type", "string"}, {"description", "what to do next"}, {"pattern", liveText(true)}}},
+				{"message", textOf("what differs; may name ${got} and live values", liveText(true))},
+				{"hint", textOf("what to do next", liveText(true))},
 			}},
 		}},
 		kv{"crossMatcher", obj{
@@ -341,8 +359,14 @@ func buildSchema() []byte {
 				{"additionalProperties", false},
 				{"properties", obj{
 					{"name", obj{{"type", "string"}, {"minLength", 1}, {"description", "a short identifier, used in reports"}}},
-					{"title", obj{{"type", "string"}, {"description", "shown to people"}}},
+					{"title", textOf("shown to people", "")},
 				}},
+			}},
+			{"languages", obj{
+				{"type", "array"},
+				{"description", "the languages the titles, messages and hints are written in, the first being that of a plain string (default [en]); lab check --lang or the locale picks one, and lab assignment validate reports a text lacking one"},
+				{"minItems", 1}, {"uniqueItems", true},
+				{"items", obj{{"enum", strs(i18n.Langs)}}},
 			}},
 			{"workload", obj{
 				{"type", "object"},

@@ -259,8 +259,8 @@ func answersReadme(a *spec.Assignment, flag string) string {
 			continue
 		}
 		fmt.Fprintf(&b, "- Save: %s\n", answersFiles(s))
-		if s.Produce != "" {
-			fmt.Fprintf(&b, "- How: %s\n", code(oneLine(s.Produce)))
+		if p := s.Produce.In(i18n.English); p != "" {
+			fmt.Fprintf(&b, "- How: %s\n", code(oneLine(p)))
 		}
 		fmt.Fprintf(&b, "- Check: `lab check%s %s`\n", flag, s.ID)
 		if len(s.Live) > 0 {
