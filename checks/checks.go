@@ -77,11 +77,11 @@ type Report struct {
 	// other field is a machine name, English whatever the language.
 	Lang       i18n.Lang `json:"lang"`
 	Assignment string    `json:"assignment"`
-	Source     string   `json:"source"`
-	Answers    string   `json:"answers"`
-	Offline    bool     `json:"offline"`
-	Summary    Summary  `json:"summary"`
-	Results    []Result `json:"results"`
+	Source     string    `json:"source"`
+	Answers    string    `json:"answers"`
+	Offline    bool      `json:"offline"`
+	Summary    Summary   `json:"summary"`
+	Results    []Result  `json:"results"`
 }
 
 // Summary counts the verdicts.
