@@ -31,8 +31,17 @@ func labBuild(t *testing.T, e *env) {
 // on stdout, its stderr and its exit code.
 func labRun(t *testing.T, e *env, d time.Duration, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return labRunEnv(t, e, d, nil, args...)
+}
+
+// labRunEnv is labRun with variables added to the environment.
+func labRunEnv(t *testing.T, e *env, d time.Duration, environ []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	args = append(args, "--kubeconfig", e.kubeconfig)
 	cmd := exec.Command(e.lab, args...)
+	if environ != nil {
+		cmd.Env = append(os.Environ(), environ...)
+	}
 	var o, er lockedBuffer
 	cmd.Stdout, cmd.Stderr = &o, &er
 	if err := cmd.Start(); err != nil {
@@ -205,6 +214,29 @@ func labSeedFailsLive(t *testing.T, e *env) {
 	} {
 		if !strings.HasPrefix(msgs[step], want) {
 			t.Errorf("%s: %q, want %q…", step, msgs[step], want)
+		}
+	}
+}
+
+// A Russian-speaking student (LANG=ru_RU.UTF-8) reads lab check live in
+// Russian: the cross-check that names the difference from this cluster
+// too.
+func labCheckRussian(t *testing.T, e *env) {
+	out, errOut, code := labRunEnv(t, e, 2*time.Minute, []string{"LC_ALL=", "LC_MESSAGES=", "LANG=ru_RU.UTF-8"},
+		"check", "--answers", "../../checks/testdata/answers/seed")
+	if code != 1 {
+		t.Fatalf("LANG=ru_RU.UTF-8 lab check on the seed: exit %d, want 1:\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"· с кластером",
+		"✗ step-6 IP пода и его нода из kubectl get pod -o wide",
+		"в таблице nginx-distroless=10.244.0.12, а IP этого пода — " + e.podIP,
+		"ни один запрос в этом дампе не несёт nonce этой лаборатории",
+		"подсказка: ",
+		"баллы: ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("LANG=ru_RU.UTF-8 lab check lacks %q:\n%s", want, out)
 		}
 	}
 }
