@@ -117,7 +117,7 @@ func (o *checkOptions) liveChecks(ctx context.Context) (*checks.Live, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if err := sess.unanswered(t, err, ", or grade the files alone with --offline"); !errors.As(err, &no) {
+		if err := sess.unanswered(t, err, i18n.For(o.lang).Sprintf(", or grade the files alone with --offline")); !errors.As(err, &no) {
 			return nil, err
 		}
 		return offline(no.why)

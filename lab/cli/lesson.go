@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lessons"
@@ -139,16 +140,16 @@ func (o *lessonOptions) complete(args []string) error {
 	o.book = o.lab.Lessons()
 	have := o.book.Langs()
 	if len(have) == 0 {
-		return usageErrorf("%s has no lessons: a lab folder keeps them in %s/<lang>/<step>.md, one folder per language (%s)", o.lab.Source, path.Join(o.lab.Source, labfolder.LessonsDir), langNames(lessons.Langs))
+		return usageError(i18n.For(o.lng), "%s has no lessons: a lab folder keeps them in %s/<lang>/<step>.md, one folder per language (%s)", o.lab.Source, path.Join(o.lab.Source, labfolder.LessonsDir), langNames(lessons.Langs))
 	}
 	if !slices.Contains(have, o.lng) {
 		if o.langSet {
-			return usageErrorf("%s has no lessons in %s (it has %s): use --lang %s", o.book.Source(), o.lng, langNames(have), have[0])
+			return usageError(i18n.For(o.lng), "%s has no lessons in %s (it has %s): use --lang %s", o.book.Source(), o.lng, langNames(have), have[0])
 		}
 		// The locale only suggested a language; a course written in
 		// another is still better than nothing.
 		if o.globals.verbosity > 0 {
-			fmt.Fprintf(o.streams.ErrOut, "lab lesson: %s has no lessons in %s; showing %s\n", o.book.Source(), o.lng, have[0])
+			fmt.Fprintln(o.streams.ErrOut, i18n.For(o.lng).Sprintf("lab lesson: %s has no lessons in %s; showing %s", o.book.Source(), o.lng, have[0]))
 		}
 		o.lng = have[0]
 	}
@@ -201,7 +202,7 @@ func (o *lessonOptions) run(ctx context.Context) error {
 				if p := step.Produce.In(o.lng); p != "" {
 					fmt.Fprintf(o.streams.Out, "  %s\n", p)
 				}
-				fmt.Fprintf(o.streams.ErrOut, "lab lesson: %s has no lesson for %s; lab check %s says what it wants\n", o.book.Source(), id, id)
+				fmt.Fprintln(o.streams.ErrOut, i18n.For(o.lng).Sprintf("lab lesson: %s has no lesson for %s; lab check %s says what it wants", o.book.Source(), id, id))
 				return nil
 			}
 		}
@@ -215,7 +216,7 @@ func (o *lessonOptions) show(ctx context.Context, id string) error {
 	l, err := o.book.Lesson(o.lng, id)
 	var unknown *lessons.UnknownLessonError
 	if errors.As(err, &unknown) {
-		return usageErrorf("%v; lab lesson list shows them with their titles", err)
+		return usageError(i18n.For(o.lng), "%v; lab lesson list shows them with their titles", err)
 	}
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
@@ -226,7 +227,7 @@ func (o *lessonOptions) show(ctx context.Context, id string) error {
 	case errors.As(err, &exit):
 		return err
 	case err != nil:
-		fmt.Fprintf(o.streams.ErrOut, "lab lesson: %v; the commands keep placeholders such as <POD_UID: …>: lab up starts the lab, then run lab lesson again\n", err)
+		fmt.Fprintln(o.streams.ErrOut, i18n.For(o.lng).Sprintf("lab lesson: %v; the commands keep placeholders such as <POD_UID: …>: lab up starts the lab, then run lab lesson again", err))
 	case o.globals.verbosity > 0:
 		fmt.Fprintf(o.streams.ErrOut, "lab lesson: filled in from pod %s/%s (uid %s, node %s, ip %s, runtime %s, debug container %q)\n",
 			vars.Namespace, vars.Pod, vars.PodUID, vars.Node, vars.PodIP, vars.Runtime, vars.Debugger)
@@ -253,7 +254,7 @@ func (o *lessonOptions) show(ctx context.Context, id string) error {
 			if err == nil {
 				return nil
 			}
-			fmt.Fprintf(o.streams.ErrOut, "lab lesson: the pager %q failed (%v); printing instead\n", strings.Join(pager, " "), err)
+			fmt.Fprintln(o.streams.ErrOut, i18n.For(o.lng).Sprintf("lab lesson: the pager %q failed (%v); printing instead", strings.Join(pager, " "), err))
 		}
 	}
 	_, err = io.WriteString(o.streams.Out, text)
@@ -352,9 +353,9 @@ func labPodVars(ctx context.Context, s *session) (lessons.Vars, error) {
 	f, err := s.labPod(ctx, c, t.Namespace)
 	switch {
 	case errors.Is(err, kube.ErrNotDeployed):
-		return v, fmt.Errorf("no pod %s in namespace %s at %s", v.Pod, t.Namespace, t.Server)
+		return v, errors.New(s.g.printer().Sprintf("no pod %s in namespace %s at %s", v.Pod, t.Namespace, t.Server))
 	case err != nil:
-		return v, fmt.Errorf("the cluster at %s did not answer: %w", t.Server, err)
+		return v, fmt.Errorf("%s: %w", s.g.printer().Sprintf("the cluster at %s did not answer", t.Server), err)
 	}
 	v.PodUID, v.Node, v.PodIP = f.UID, f.Node, f.IP
 	if n := f.NodeFacts; n != nil && n.Runtime.Name != "" {
@@ -391,38 +392,6 @@ func newestDebugger(eph []kube.EphemeralFacts, target string) string {
 	return eph[best].Name
 }
 
-// lessonWords are the few words lab lesson says besides the lessons.
-type lessonWords struct {
-	pass, fail, live, unreadable       string
-	noAnswers, allPass, nextIs, header string
-	nextNoAnswers                      string
-}
-
-var words = map[lessons.Lang]lessonWords{
-	lessons.English: {
-		pass:          "✓ passes",
-		fail:          "✗ not yet",
-		live:          "· checked against the cluster: lab check %s",
-		unreadable:    "! unreadable",
-		noAnswers:     "No %s folder here yet: lab lesson intro says how to start.",
-		allPass:       "Every step passes offline. lab check proves the rest against the cluster.",
-		nextIs:        "the first step whose answer does not pass yet; lab check says why",
-		nextNoAnswers: "no %s folder yet: start here",
-		header:        "LESSON\tTITLE\tNOW",
-	},
-	lessons.Russian: {
-		pass:          "✓ пройден",
-		fail:          "✗ ещё нет",
-		live:          "· проверяется по кластеру: lab check %s",
-		unreadable:    "! не читается",
-		noAnswers:     "Папки %s здесь пока нет: lab lesson intro расскажет, с чего начать.",
-		allPass:       "Все шаги проходят без кластера. Остальное lab check докажет по кластеру.",
-		nextIs:        "первый шаг, ответ на который ещё не проходит; lab check скажет почему",
-		nextNoAnswers: "папки %s ещё нет: начните отсюда",
-		header:        "УРОК\tНАЗВАНИЕ\tСЕЙЧАС",
-	},
-}
-
 // grade checks the answers folder offline; nil when there is none yet.
 func (o *lessonOptions) grade(ctx context.Context) (*checks.Report, error) {
 	fi, err := os.Stat(o.answers)
@@ -430,13 +399,14 @@ func (o *lessonOptions) grade(ctx context.Context) (*checks.Report, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil
 	case err != nil:
-		return nil, usageErrorf("cannot read the answers folder %s: %v", o.answers, err)
+		return nil, usageError(i18n.For(o.lng), "cannot read the answers folder %s: %v", o.answers, err)
 	case !fi.IsDir():
-		return nil, usageErrorf("%s is not a folder: --answers takes the folder that holds step-3.txt, step-5.txt, …", o.answers)
+		return nil, usageError(i18n.For(o.lng), "%s is not a folder: --answers takes the folder that holds step-3.txt, step-5.txt, …", o.answers)
 	}
 	rep, err := checks.Grade(ctx, o.lab.Spec, nil, checks.Options{
 		Answers:     os.DirFS(o.answers),
 		AnswersName: strings.TrimSuffix(o.answers, "/"),
+		Lang:        o.lng,
 	})
 	if err != nil {
 		return nil, usageErrorf("%v", err)
@@ -461,22 +431,22 @@ func (o *lessonOptions) list(ctx context.Context) error {
 			results[r.Step] = r
 		}
 	}
-	w := words[o.lng]
+	p := i18n.For(o.lng)
 	var table strings.Builder
 	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, w.header)
+	fmt.Fprintln(tw, p.Sprintf("LESSON\tTITLE\tNOW"))
 	for _, l := range all {
 		status := ""
 		if r, ok := results[l.ID]; ok {
 			switch r.Status {
 			case checks.Pass:
-				status = w.pass
+				status = p.Sprintf("✓ passes")
 			case checks.Skip:
-				status = fmt.Sprintf(w.live, l.ID)
+				status = p.Sprintf("· checked against the cluster: lab check %s", l.ID)
 			case checks.Error:
-				status = w.unreadable + ": " + r.Message
+				status = p.Sprintf("! unreadable: %s", r.Message)
 			default:
-				status = w.fail + ": " + r.Message
+				status = p.Sprintf("✗ not yet: %s", r.Message)
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", l.ID, l.Title, status)
@@ -489,7 +459,7 @@ func (o *lessonOptions) list(ctx context.Context) error {
 		fmt.Fprintln(o.streams.Out, strings.TrimRight(line, " \n"))
 	}
 	if rep == nil {
-		fmt.Fprintf(o.streams.Out, "\n"+w.noAnswers+"\n", o.answers+"/")
+		fmt.Fprintf(o.streams.Out, "\n%s\n", p.Sprintf("No %s folder here yet: lab lesson intro says how to start.", o.answers+"/"))
 	}
 	return nil
 }
@@ -501,7 +471,7 @@ func (o *lessonOptions) list(ctx context.Context) error {
 // moved on is not sent back, and one who has not started begins at step
 // 1. An empty id means every step is done.
 func (o *lessonOptions) next(ctx context.Context) (id, why string, err error) {
-	w := words[o.lng]
+	p := i18n.For(o.lng)
 	rep, err := o.grade(ctx)
 	if err != nil {
 		return "", "", err
@@ -511,7 +481,7 @@ func (o *lessonOptions) next(ctx context.Context) (id, why string, err error) {
 		if err != nil {
 			return "", "", &ExitError{Code: ExitUsage, Err: err}
 		}
-		return all[0].ID, fmt.Sprintf(w.nextNoAnswers, o.answers+"/"), nil
+		return all[0].ID, p.Sprintf("no %s folder yet: start here", o.answers+"/"), nil
 	}
 	for i, r := range rep.Results {
 		switch r.Status {
@@ -523,7 +493,7 @@ func (o *lessonOptions) next(ctx context.Context) (id, why string, err error) {
 				continue
 			}
 		}
-		return r.Step, w.nextIs, nil
+		return r.Step, p.Sprintf("the first step whose answer does not pass yet; lab check says why"), nil
 	}
-	return "", w.allPass, nil
+	return "", p.Sprintf("Every step passes offline. lab check proves the rest against the cluster."), nil
 }

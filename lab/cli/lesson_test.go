@@ -447,7 +447,7 @@ func TestLessonCustomAssignment(t *testing.T) {
 		t.Errorf("a typo'd placeholder: exit %d, %v", r.code, r.returnedError)
 	}
 	r = lab(t, "lesson", "3", "--assignment", course, "--lang", "ru")
-	if r.code != ExitUsage || !strings.Contains(r.returnedError.Error(), "has no lessons in ru (it has en): use --lang en") {
+	if r.code != ExitUsage || !strings.Contains(r.returnedError.Error(), "нет уроков на языке ru (есть: en): укажите --lang en") {
 		t.Errorf("a missing language asked for: exit %d, %v", r.code, r.returnedError)
 	}
 	t.Setenv("LANG", "ru_RU.UTF-8")
@@ -457,7 +457,7 @@ func TestLessonCustomAssignment(t *testing.T) {
 	}
 	bare := courseDir(t, nil)
 	r = lab(t, "lesson", "3", "--assignment", bare)
-	if r.code != ExitUsage || !strings.Contains(r.returnedError.Error(), "has no lessons: a lab folder keeps them in "+bare+"/lessons/<lang>") {
+	if r.code != ExitUsage || !strings.Contains(r.returnedError.Error(), "нет уроков: каталог лаборатории хранит их в "+bare+"/lessons/<lang>") {
 		t.Errorf("no lessons folder: exit %d, %v", r.code, r.returnedError)
 	}
 }

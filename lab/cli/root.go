@@ -108,6 +108,13 @@ func (g *globals) language() (i18n.Lang, error) {
 	return l, nil
 }
 
+// printer prints in the command's language; a --lang that does not parse
+// was refused before any command ran (PersistentPreRunE).
+func (g *globals) printer() *i18n.Printer {
+	l, _ := g.language()
+	return i18n.For(l)
+}
+
 // Run builds the command tree and executes args.
 func Run(ctx context.Context, args []string, streams Streams) error {
 	return RunWith(ctx, args, streams, RealDeps())
@@ -156,6 +163,11 @@ Exit codes: 0 success (every selected step passes), 1 a check failed,
 	root.PersistentFlags().CountVarP(&g.verbosity, "verbose", "v", "more detail on stderr (repeat for more)")
 	root.PersistentFlags().StringVar(&g.lang, "lang", "", "language of what lab prints for people: en or ru (default from LC_ALL, LC_MESSAGES, LANG)")
 	_ = root.RegisterFlagCompletionFunc("lang", completeChoices(i18n.Langs))
+	// An unknown --lang is refused whatever the command, before it acts.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		_, err := g.language()
+		return err
+	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: err}
 	})

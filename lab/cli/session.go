@@ -215,19 +215,20 @@ func (s *session) connect(ctx context.Context, t *kube.Target) (kubernetes.Inter
 
 // reachHint says what to try when the cluster does not answer.
 func (s *session) reachHint(t *kube.Target) string {
+	p := s.g.printer()
 	if s.prov == nil {
-		return "is the lab's cluster running? lab status says more"
+		return p.Sprintf("is the lab's cluster running? lab status says more")
 	}
 	switch s.prov.Name() {
 	case cluster.Kind:
-		return fmt.Sprintf("is the kind node running? %s ps --filter name=%s-control-plane; lab doctor checks more", s.engineName(), s.choice.KindName)
+		return p.Sprintf("is the kind node running? %s ps --filter name=%s-control-plane; lab doctor checks more", s.engineName(), s.choice.KindName)
 	case cluster.Minikube:
-		return "is minikube running? minikube status, then minikube start"
+		return p.Sprintf("is minikube running? minikube status, then minikube start")
 	}
 	if t == nil {
-		return "check the kubeconfig: kubectl config get-contexts"
+		return p.Sprintf("check the kubeconfig: kubectl config get-contexts")
 	}
-	return fmt.Sprintf("check the context with kubectl --context %s get namespaces; lab doctor checks more", t.Context)
+	return p.Sprintf("check the context with kubectl --context %s get namespaces; lab doctor checks more", t.Context)
 }
 
 func (s *session) engineName() string {
@@ -252,7 +253,7 @@ func (s *session) deployOptions(namespace, image string) deploy.Options {
 // refuses, since nobody can answer: the caller says to pass --yes.
 func (s *session) confirm(question string) (bool, error) {
 	if !s.g.deps.StdinIsTerminal(s.streams.In) {
-		return false, usageErrorf("nothing done: there is no terminal to ask %q on; add --yes to confirm", question)
+		return false, usageError(s.g.printer(), "nothing done: there is no terminal to ask %q on; add --yes to confirm", question)
 	}
 	s.log.Done()
 	fmt.Fprintf(s.streams.ErrOut, "%s [y/N] ", question)
@@ -283,11 +284,12 @@ func kubeconfigFiles(kf *kubeconfigFlags) []string {
 // connection, the lab's pod, which must be Ready, and the lab's state.
 func (s *session) openLab(ctx context.Context, yes bool) (*labConn, error) {
 	routeKlog(s.g, s.streams.ErrOut)
+	p := s.g.printer()
 	log, kf := s.log, s.kf
 	t, err := kf.resolve()
 	switch {
 	case errors.Is(err, kube.ErrNoContext):
-		return nil, &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w (kubeconfig files read: %v): lab up creates the lab's cluster", err, kubeconfigFiles(kf))}
+		return nil, &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w %s", err, p.Sprintf("(kubeconfig files read: %v): lab up creates the lab's cluster", kubeconfigFiles(kf)))}
 	case err != nil:
 		return nil, usageErrorf("%v", err)
 	}
@@ -304,12 +306,12 @@ func (s *session) openLab(ctx context.Context, yes bool) (*labConn, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w; is the lab's cluster running? lab status says more", err)}
+		return nil, &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w; %s", err, p.Sprintf("is the lab's cluster running? lab status says more"))}
 	}
 	pod, err := s.labPod(ctx, c, t.Namespace)
 	switch {
 	case errors.Is(err, kube.ErrNotDeployed):
-		return nil, &ExitError{Code: ExitFailed, Err: fmt.Errorf("the lab is not deployed in namespace %s (context %s): run lab up%s", t.Namespace, t.Context, nsFlag(t.Namespace))}
+		return nil, &ExitError{Code: ExitFailed, Err: errors.New(p.Sprintf("the lab is not deployed in namespace %s (context %s): run lab up%s", t.Namespace, t.Context, nsFlag(t.Namespace)))}
 	case err != nil:
 		return nil, &ExitError{Code: ExitCluster, Err: err}
 	case !pod.Ready:
@@ -317,7 +319,7 @@ func (s *session) openLab(ctx context.Context, yes bool) (*labConn, error) {
 		if pod.Reason != "" {
 			state += ", " + pod.Reason
 		}
-		return nil, &ExitError{Code: ExitFailed, Err: fmt.Errorf("pod %s/%s is %s, not Ready: lab up%s says why and repairs what it can", pod.Namespace, pod.Name, state, nsFlag(t.Namespace))}
+		return nil, &ExitError{Code: ExitFailed, Err: errors.New(p.Sprintf("pod %s/%s is %s, not Ready: lab up%s says why and repairs what it can", pod.Namespace, pod.Name, state, nsFlag(t.Namespace)))}
 	}
 	st, err := s.g.deps.NewStreams(t)
 	if err != nil {
@@ -353,7 +355,7 @@ func (s *session) readOnly(timeout time.Duration, strict bool) (*kube.Target, ku
 	case err != nil && strict && s.kf.explicit():
 		return nil, nil, usageErrorf("%v", err)
 	case errors.Is(err, kube.ErrNoContext):
-		return nil, nil, &errNoCluster{"no cluster in the kubeconfig (lab up makes one)"}
+		return nil, nil, &errNoCluster{s.g.printer().Sprintf("no cluster in the kubeconfig (lab up makes one)")}
 	case err != nil:
 		return nil, nil, &errNoCluster{err.Error()}
 	}
@@ -369,9 +371,10 @@ func (s *session) readOnly(timeout time.Duration, strict bool) (*kube.Target, ku
 // named not answering is exit 3; otherwise the command goes on without a
 // cluster (*errNoCluster).
 func (s *session) unanswered(t *kube.Target, err error, offlineFlag string) error {
-	why := fmt.Sprintf("the lab's cluster did not answer (context %s, server %s): %v", t.Context, t.Server, shortAPIError(err))
+	p := s.g.printer()
+	why := p.Sprintf("the lab's cluster did not answer (context %s, server %s): %v", t.Context, t.Server, shortAPIError(err))
 	if s.kf.explicit() {
-		return &ExitError{Code: ExitCluster, Err: fmt.Errorf("%s; lab status says more%s", why, offlineFlag)}
+		return &ExitError{Code: ExitCluster, Err: errors.New(why + p.Sprintf("; lab status says more") + offlineFlag)}
 	}
 	return &errNoCluster{why}
 }
