@@ -91,6 +91,19 @@ func TestPlural(t *testing.T) {
 			}
 		})
 	}
+	// "1 шаг, 2 шага, 5 шагов": one, few and many, as CLDR has them.
+	failed := map[int]string{
+		1: "1 запрос не прошёл", 2: "2 запроса не прошли", 4: "4 запроса не прошли", 5: "5 запросов не прошли",
+		11: "11 запросов не прошли", 12: "12 запросов не прошли", 21: "21 запрос не прошёл", 101: "101 запрос не прошёл", 0: "0 запросов не прошли",
+	}
+	for n, want := range failed {
+		if got := For(Russian).Sprintf("%d requests failed", n); got != want {
+			t.Errorf("%d: got %q, want %q", n, got, want)
+		}
+	}
+	if got := For(English).Sprintf("%d requests failed", 1); got != "1 request failed" {
+		t.Errorf("English one: %q", got)
+	}
 }
 
 // Numbers are digits: a port or a PID grouped as "8 080" would be wrong.

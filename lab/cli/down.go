@@ -70,7 +70,7 @@ func (o *downOptions) run(ctx context.Context) error {
 	}
 	t, err := s.prov.Target(ctx)
 	if errors.Is(err, cluster.ErrNoCluster) {
-		fmt.Fprintf(o.streams.Out, "nothing to take down: %v\n", err)
+		fmt.Fprintln(o.streams.Out, o.globals.printer().Sprintf("nothing to take down: %v", err))
 		return nil
 	}
 	if err != nil {
@@ -112,9 +112,9 @@ func (o *downOptions) deleteKindCluster(ctx context.Context, c kubernetes.Interf
 		return false, nil
 	}
 	s.log.Done()
-	fmt.Fprintf(o.streams.ErrOut, "lab down will delete %s, which lab created (%s).\n", s.prov.Describe(), why)
+	fmt.Fprintln(o.streams.ErrOut, o.globals.printer().Sprintf("lab down will delete %s, which lab created (%s).", s.prov.Describe(), why))
 	if !o.yes {
-		ok, err := s.confirm(fmt.Sprintf("Delete %s?", s.prov.Describe()))
+		ok, err := s.confirm(o.globals.printer().Sprintf("Delete %s?", s.prov.Describe()))
 		if err != nil || !ok {
 			return true, o.declined(err)
 		}
@@ -124,7 +124,7 @@ func (o *downOptions) deleteKindCluster(ctx context.Context, c kubernetes.Interf
 		return true, err
 	}
 	s.log.Done()
-	fmt.Fprintf(o.streams.Out, "deleted %s\n", s.prov.Describe())
+	fmt.Fprintln(o.streams.Out, o.globals.printer().Sprintf("deleted %s", s.prov.Describe()))
 	return true, nil
 }
 
@@ -133,7 +133,7 @@ func (o *downOptions) declined(err error) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(o.streams.ErrOut, "nothing deleted")
+	fmt.Fprintln(o.streams.ErrOut, o.globals.printer().Sprintf("nothing deleted"))
 	return nil
 }
 
@@ -150,7 +150,7 @@ func (o *downOptions) deleteObjects(ctx context.Context, c kubernetes.Interface,
 		s.log.Warnf("leaving %s alone: lab did not create it (no %s label)", f, kube.ManagedBySelector())
 	}
 	if plan.Empty() {
-		fmt.Fprintf(o.streams.Out, "nothing to take down: no objects of lab's in namespace %s\n", t.Namespace)
+		fmt.Fprintln(o.streams.Out, o.globals.printer().Sprintf("nothing to take down: no objects of lab's in namespace %s", t.Namespace))
 		return nil
 	}
 	var names []string
@@ -158,11 +158,11 @@ func (o *downOptions) deleteObjects(ctx context.Context, c kubernetes.Interface,
 		names = append(names, obj.String())
 	}
 	if plan.DeleteNamespace {
-		names = append(names, "namespace "+plan.Namespace+" (if nothing else is in it)")
+		names = append(names, o.globals.printer().Sprintf("namespace %s (if nothing else is in it)", plan.Namespace))
 	}
-	fmt.Fprintf(o.streams.ErrOut, "lab down will delete, in context %s:\n  %s\n", t.Context, strings.Join(names, "\n  "))
+	fmt.Fprintf(o.streams.ErrOut, "%s\n  %s\n", o.globals.printer().Sprintf("lab down will delete, in context %s:", t.Context), strings.Join(names, "\n  "))
 	if !o.yes {
-		ok, err := s.confirm("Delete them?")
+		ok, err := s.confirm(o.globals.printer().Sprintf("Delete them?"))
 		if err != nil || !ok {
 			return o.declined(err)
 		}
@@ -171,7 +171,7 @@ func (o *downOptions) deleteObjects(ctx context.Context, c kubernetes.Interface,
 	s.log.Done()
 	if res != nil {
 		for _, obj := range res.Deleted {
-			fmt.Fprintf(o.streams.Out, "deleted %s\n", obj)
+			fmt.Fprintln(o.streams.Out, o.globals.printer().Sprintf("deleted %s", obj))
 		}
 		if res.KeptNamespace != "" {
 			s.log.Warnf("%s", res.KeptNamespace)

@@ -78,7 +78,7 @@ func (o *resetOptions) run(ctx context.Context) error {
 	}
 	t, err := s.prov.Target(ctx)
 	if errors.Is(err, cluster.ErrNoCluster) {
-		return &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w; there is no lab to reset: run lab up", err)}
+		return &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w; %s", err, o.globals.printer().Sprintf("there is no lab to reset: run lab up"))}
 	}
 	if err != nil {
 		return s.clusterErr(err)
@@ -97,6 +97,7 @@ func (o *resetOptions) run(ctx context.Context) error {
 	if err != nil {
 		return deployErr(o.streams, err)
 	}
-	printUpResult(o.streams, res, "lab is reset")
+	pr := o.globals.printer()
+	printUpResult(o.streams, pr, res, pr.Sprintf("lab is reset"))
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/state"
@@ -214,33 +215,33 @@ func (o *trafficOptions) report(rep *trafficReport, sendErr error) error {
 			return err
 		}
 	} else {
-		writeTrafficText(o.streams.Out, rep)
+		writeTrafficText(o.streams.Out, o.globals.printer(), rep)
 	}
 	switch {
 	case sendErr != nil:
 		return &ExitError{Code: ExitFailed, Err: sendErr}
 	case failed > 0:
-		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("%d requests failed", failed)}
+		return &ExitError{Code: ExitFailed, Err: errors.New(o.globals.printer().Sprintf("%d requests failed", failed))}
 	}
 	return nil
 }
 
-func writeTrafficText(w io.Writer, rep *trafficReport) {
+func writeTrafficText(w io.Writer, p *i18n.Printer, rep *trafficReport) {
 	for _, r := range rep.Runs {
 		s := traffic.Summary{Via: r.Via, Sent: r.Sent, OK: r.OK, Failed: r.Failed,
 			P50: time.Duration(r.P50Ms * float64(time.Millisecond)), P99: time.Duration(r.P99Ms * float64(time.Millisecond)), Errors: r.Errors}
-		from := "from " + r.Source
+		from := p.Sprintf("from %s", r.Source)
 		if r.Source == "" {
-			from = "source unknown"
+			from = p.Sprintf("source unknown")
 		}
 		if r.Via == traffic.Pod && rep.ClientPod != "" {
-			from += ", client pod " + rep.ClientPod
+			from += ", " + p.Sprintf("client pod %s", rep.ClientPod)
 		}
-		fmt.Fprintf(w, "%s (%s)\n", s, from)
+		fmt.Fprintf(w, "%s (%s)\n", s.In(p), from)
 	}
-	fmt.Fprintf(w, "every request: GET %s, User-Agent %s\n", rep.Path, rep.UserAgent)
+	fmt.Fprintln(w, p.Sprintf("every request: GET %s, User-Agent %s", rep.Path, rep.UserAgent))
 	if rep.Reconnects > 0 {
-		fmt.Fprintf(w, "the port-forward was lost and re-established %d times\n", rep.Reconnects)
+		fmt.Fprintln(w, p.Sprintf("the port-forward was lost and re-established %d times", rep.Reconnects))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/cluster"
 	"github.com/k8s-debug-lab/lab/lab/deploy"
 	"github.com/k8s-debug-lab/lab/lab/kube"
@@ -187,7 +188,8 @@ func (o *upOptions) run(ctx context.Context) (err error) {
 		return deployErr(o.streams, err)
 	}
 	s.log.Debugf("done in %s", time.Since(start).Round(time.Millisecond))
-	printUpResult(o.streams, res, "lab is ready")
+	pr := o.globals.printer()
+	printUpResult(o.streams, pr, res, pr.Sprintf("lab is ready"))
 	return nil
 }
 
@@ -228,16 +230,16 @@ func deployErr(streams Streams, err error) error {
 }
 
 // printUpResult is the summary on stdout: the pod, and what was changed.
-func printUpResult(streams Streams, res *deploy.Result, headline string) {
+func printUpResult(streams Streams, pr *i18n.Printer, res *deploy.Result, headline string) {
 	p := res.Pod
 	if len(res.Changes) == 0 {
-		headline += " (nothing changed)"
+		headline += " " + pr.Sprintf("(nothing changed)")
 	}
 	kept := ""
 	if res.ImageKept {
-		kept = " (from an earlier --nginx-image; --nginx-image changes it)"
+		kept = " " + pr.Sprintf("(from an earlier --nginx-image; --nginx-image changes it)")
 	}
-	fmt.Fprintf(streams.Out, "%s: pod %s/%s is Ready on node %s, IP %s, image %s%s\n", headline, p.Namespace, p.Name, p.Node, p.IP, res.Image, kept)
+	fmt.Fprintln(streams.Out, pr.Sprintf("%s: pod %s/%s is Ready on node %s, IP %s, image %s%s", headline, p.Namespace, p.Name, p.Node, p.IP, res.Image, kept))
 	for _, ch := range res.Changes {
 		fmt.Fprintf(streams.Out, "  %s\n", ch)
 	}
@@ -245,5 +247,5 @@ func printUpResult(streams Streams, res *deploy.Result, headline string) {
 	if p.Namespace != kube.DefaultNamespace {
 		ns = " -n " + p.Namespace
 	}
-	fmt.Fprintf(streams.Out, "Next: kubectl get pod %s -o wide%s, then lab lesson\n", p.Name, ns)
+	fmt.Fprintln(streams.Out, pr.Sprintf("Next: kubectl get pod %s -o wide%s, then lab lesson", p.Name, ns))
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/k8s-debug-lab/lab/internal/choice"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 )
 
 // Via says which way requests travel.
@@ -100,9 +101,12 @@ type Summary struct {
 	Errors map[string]int `json:"errors,omitempty"`
 }
 
-// String is the summary line a person reads.
-func (s Summary) String() string {
-	line := fmt.Sprintf("%s: sent %d, ok %d, failed %d, p50 %s, p99 %s", s.Via, s.Sent, s.OK, s.Failed, round(s.P50), round(s.P99))
+// String is the summary line a person reads, in English.
+func (s Summary) String() string { return s.In(i18n.For(i18n.English)) }
+
+// In is the summary line in p's language.
+func (s Summary) In(p *i18n.Printer) string {
+	line := p.Sprintf("%s: sent %d, ok %d, failed %d, p50 %s, p99 %s", s.Via, s.Sent, s.OK, s.Failed, round(s.P50), round(s.P99))
 	if len(s.Errors) > 0 {
 		keys := make([]string, 0, len(s.Errors))
 		for k := range s.Errors {
@@ -113,7 +117,7 @@ func (s Summary) String() string {
 		for _, k := range keys {
 			parts = append(parts, fmt.Sprintf("%s ×%d", k, s.Errors[k]))
 		}
-		line += "; errors: " + strings.Join(parts, ", ")
+		line += "; " + p.Sprintf("errors: %s", strings.Join(parts, ", "))
 	}
 	return line
 }
