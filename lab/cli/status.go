@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/cluster"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
@@ -123,7 +124,7 @@ func (o *statusOptions) run(ctx context.Context) error {
 	pod, err := s.labPod(ctx, c, t.Namespace)
 	switch {
 	case errors.Is(err, kube.ErrNotDeployed):
-		st.Problem = fmt.Sprintf("the lab is not deployed in namespace %s: run lab up", t.Namespace)
+		st.Problem = o.globals.printer().Sprintf("the lab is not deployed in namespace %s: run lab up", t.Namespace)
 	case err != nil:
 		return s.clusterErr(err)
 	default:
@@ -132,13 +133,13 @@ func (o *statusOptions) run(ctx context.Context) error {
 		st.Ready = pod.Ready && pod.Managed
 		switch {
 		case !pod.Managed:
-			st.Problem = fmt.Sprintf("pod %s/%s was not created by lab (no %s label)", pod.Namespace, pod.Name, kube.ManagedBySelector())
+			st.Problem = o.globals.printer().Sprintf("pod %s/%s was not created by lab (no %s label)", pod.Namespace, pod.Name, kube.ManagedBySelector())
 		case !pod.Ready:
 			state := pod.Phase
 			if pod.Reason != "" {
 				state += ", " + pod.Reason
 			}
-			st.Problem = fmt.Sprintf("pod %s is %s, not Ready: lab up says why and repairs what it can", pod.Name, state)
+			st.Problem = o.globals.printer().Sprintf("pod %s is %s, not Ready: lab up says why and repairs what it can", pod.Name, state)
 		}
 		// The facts must not be printed twice in JSON.
 		pod.NodeFacts = nil
@@ -147,7 +148,7 @@ func (o *statusOptions) run(ctx context.Context) error {
 		st.Node = firstNode(ctx, c)
 	}
 	if st.Node != nil {
-		st.LogFormat = describeLogFormat(st.Node.Runtime)
+		st.LogFormat = describeLogFormat(o.globals.printer(), st.Node.Runtime)
 	}
 	st.Service = readService(ctx, c, t.Namespace, s.workload().Pod)
 	code := ExitOK
@@ -183,12 +184,12 @@ func readService(ctx context.Context, c kubernetes.Interface, ns, name string) *
 }
 
 // describeLogFormat says what the node's pod log files look like.
-func describeLogFormat(r kube.Runtime) string {
+func describeLogFormat(p *i18n.Printer, r kube.Runtime) string {
 	switch r.LogFormat {
 	case kube.LogFormatJSONFile:
-		return "json-file: the files under /var/log/pods are symlinks to docker's {\"log\":…,\"stream\":…,\"time\":…} lines"
+		return p.Sprintf("json-file: the files under /var/log/pods are symlinks to docker's {\"log\":…,\"stream\":…,\"time\":…} lines")
 	case kube.LogFormatCRI:
-		return "CRI lines: <RFC3339 time> stdout|stderr F|P <message>"
+		return p.Sprintf("CRI lines: <RFC3339 time> stdout|stderr F|P <message>")
 	}
 	return ""
 }
@@ -211,7 +212,7 @@ func (o *statusOptions) report(st *labStatus, code int) error {
 			return err
 		}
 	} else {
-		writeStatus(o.streams.Out, st)
+		writeStatus(o.streams.Out, o.globals.printer(), st)
 	}
 	if code != ExitOK {
 		return &ExitError{Code: code}
@@ -219,9 +220,17 @@ func (o *statusOptions) report(st *labStatus, code int) error {
 	return nil
 }
 
-func writeStatus(w io.Writer, st *labStatus) {
+func writeStatus(w io.Writer, pr *i18n.Printer, st *labStatus) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	// A label is translated without its indent; being no literal key at a
+	// call site, each is in the catalog by hand (messages.go, lab status).
+	row := func(k, v string) {
+		label := strings.TrimLeft(k, " ")
+		if label != "" {
+			label = pr.Sprintf(label)
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\n", k[:len(k)-len(strings.TrimLeft(k, " "))], label, v)
+	}
 	row("provider", st.Provider)
 	if st.Context != "" {
 		row("context", st.Context)
@@ -247,13 +256,13 @@ func writeStatus(w io.Writer, st *labStatus) {
 		row("  uid", p.UID)
 		row("  image", p.Image)
 		if p.ShareProcessNamespace {
-			row("  shares PIDs", fmt.Sprintf("true (PID 1 is /pause; find %s with ps)", p.Container))
+			row("  shares PIDs", pr.Sprintf("true (PID 1 is /pause; find %s with ps)", p.Container))
 		} else {
 			row("  shares PIDs", "false")
 		}
-		row("  log dir", fmt.Sprintf("%s/ on node %s", p.ContainerLogDir(), orDash(p.Node)))
+		row("  log dir", pr.Sprintf("%s/ on node %s", p.ContainerLogDir(), orDash(p.Node)))
 		if len(p.Ephemeral) == 0 {
-			row("  debuggers", "none yet")
+			row("  debuggers", pr.Sprintf("none yet"))
 		}
 		for i, e := range p.Ephemeral {
 			k := ""
@@ -264,7 +273,7 @@ func writeStatus(w io.Writer, st *labStatus) {
 			if len(e.Capabilities) > 0 {
 				caps = " (" + strings.Join(e.Capabilities, ", ") + ")"
 			}
-			row(k, fmt.Sprintf("%s → %s, profile %s%s, %s, image %s", e.Name, orDash(e.Target), e.Profile, caps, orDash(e.State), e.Image))
+			row(k, pr.Sprintf("%s → %s, profile %s%s, %s, image %s", e.Name, orDash(e.Target), e.Profile, caps, orDash(e.State), e.Image))
 		}
 	}
 	if sv := st.Service; sv != nil {
