@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/cluster"
 	"github.com/k8s-debug-lab/lab/lab/deploy"
 	"github.com/k8s-debug-lab/lab/lab/doctor"
@@ -122,7 +123,7 @@ func (o *doctorOptions) run(ctx context.Context) error {
 			return err
 		}
 	} else {
-		writeDoctor(o.streams.Out, rep, isTerminal(o.streams.Out) && os.Getenv("NO_COLOR") == "")
+		writeDoctor(o.streams.Out, o.globals.printer(), rep, isTerminal(o.streams.Out) && os.Getenv("NO_COLOR") == "")
 	}
 	return doctorExit(rep)
 }
@@ -200,7 +201,7 @@ var doctorMarks = map[doctor.Severity]string{doctor.OK: "✓", doctor.Info: "·"
 
 var doctorColors = map[doctor.Severity]string{doctor.OK: "32", doctor.Info: "2", doctor.Warn: "33", doctor.Fail: "31"}
 
-func writeDoctor(w io.Writer, rep *doctor.Report, color bool) {
+func writeDoctor(w io.Writer, p *i18n.Printer, rep *doctor.Report, color bool) {
 	width := 0
 	for _, f := range rep.Findings {
 		width = max(width, len(f.Check))
@@ -212,7 +213,7 @@ func writeDoctor(w io.Writer, rep *doctor.Report, color bool) {
 		}
 		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, f.Check, f.Message)
 		if f.Fix != "" {
-			fmt.Fprintf(w, "  %-*s  fix: %s\n", width, "", f.Fix)
+			fmt.Fprintf(w, "  %-*s  %s %s\n", width, "", p.Sprintf("fix:"), f.Fix)
 		}
 	}
 	fails, warns := 0, 0
@@ -226,10 +227,10 @@ func writeDoctor(w io.Writer, rep *doctor.Report, color bool) {
 	}
 	switch {
 	case fails > 0:
-		fmt.Fprintf(w, "%d problem(s) block the lab: fix them and run lab doctor again\n", fails)
+		fmt.Fprintln(w, p.Sprintf("%d problem(s) block the lab: fix them and run lab doctor again", fails))
 	case warns > 0:
-		fmt.Fprintf(w, "nothing blocks the lab; %d warning(s) worth reading\n", warns)
+		fmt.Fprintln(w, p.Sprintf("nothing blocks the lab; %d warning(s) worth reading", warns))
 	default:
-		fmt.Fprintln(w, "nothing blocks the lab")
+		fmt.Fprintln(w, p.Sprintf("nothing blocks the lab"))
 	}
 }

@@ -14,6 +14,7 @@ import (
 // initOptions are lab init's flags.
 type initOptions struct {
 	streams Streams
+	globals *globals
 
 	dir        string
 	assignment string
@@ -21,8 +22,8 @@ type initOptions struct {
 	lab *labfolder.Lab
 }
 
-func newInitCmd(streams Streams) *cobra.Command {
-	o := &initOptions{streams: streams}
+func newInitCmd(streams Streams, g *globals) *cobra.Command {
+	o := &initOptions{streams: streams, globals: g}
 	cmd := &cobra.Command{
 		Use:   "init [DIR]",
 		Short: "Write a student workspace: answers/, the autograding workflow, .gitignore",
@@ -73,19 +74,19 @@ func (o *initOptions) run() error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	out := o.streams.Out
-	fmt.Fprintf(out, "lab init: a workspace for %s in %s\n", o.lab.Spec.Name, o.dir)
+	out, p := o.streams.Out, o.globals.printer()
+	fmt.Fprintln(out, p.Sprintf("lab init: a workspace for %s in %s", o.lab.Spec.Name, o.dir))
 	for _, f := range res.Created {
-		fmt.Fprintf(out, "  created %s\n", filepath.Join(o.dir, f))
+		fmt.Fprintln(out, "  "+p.Sprintf("created %s", filepath.Join(o.dir, f)))
 	}
 	for _, f := range res.Kept {
-		fmt.Fprintf(out, "  kept    %s (it exists; lab init does not overwrite)\n", filepath.Join(o.dir, f))
+		fmt.Fprintln(out, "  "+p.Sprintf("kept    %s (it exists; lab init does not overwrite)", filepath.Join(o.dir, f)))
 	}
 	flag := ""
 	if o.assignment != "" {
 		flag = " --assignment " + workspace.AssignmentDir
 	}
-	fmt.Fprintf(out, "\nNext: cd %s, then lab up, lab lesson list, and lab check%s.\n", o.dir, flag)
-	fmt.Fprintf(out, "For GitHub Classroom, push it as the assignment's template repository.\n")
+	fmt.Fprintln(out, "\n"+p.Sprintf("Next: cd %s, then lab up, lab lesson list, and lab check%s.", o.dir, flag))
+	fmt.Fprintln(out, p.Sprintf("For GitHub Classroom, push it as the assignment's template repository."))
 	return nil
 }

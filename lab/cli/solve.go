@@ -167,7 +167,7 @@ func (o *solveOptions) run(ctx context.Context) error {
 		Namespace: conn.target.Namespace, Pod: conn.pod.Name, Answers: o.answers, Steps: []solveStep{}}
 	text := o.output != outputJSON
 	if text {
-		fmt.Fprintf(o.streams.Out, "lab solve: pod %s/%s in context %s, answers into %s\n", rep.Namespace, rep.Pod, rep.Context, rep.Answers)
+		fmt.Fprintln(o.streams.Out, o.globals.printer().Sprintf("lab solve: pod %s/%s in context %s, answers into %s", rep.Namespace, rep.Pod, rep.Context, rep.Answers))
 	}
 	start := time.Now()
 	results, err := solve.Run(ctx, o.lab.Spec, env, solve.Options{Answers: o.answers, Force: o.force}, o.steps, func(r solve.Result) {
@@ -184,7 +184,7 @@ func (o *solveOptions) run(ctx context.Context) error {
 	var exit error
 	switch {
 	case ctx.Err() != nil:
-		exit = &ExitError{Code: ExitFailed, Err: fmt.Errorf("interrupted after %d of %d steps", len(results), len(o.steps))}
+		exit = &ExitError{Code: ExitFailed, Err: errors.New(o.globals.printer().Sprintf("interrupted after %d of %d steps", len(results), len(o.steps)))}
 	case err != nil:
 		exit = &ExitError{Code: ExitFailed, Err: err}
 	case rep.Failed > 0:
@@ -200,9 +200,9 @@ func (o *solveOptions) run(ctx context.Context) error {
 		return exit
 	}
 	if exit == nil {
-		fmt.Fprintf(o.streams.Out, "all %d steps done in %s. Next: lab check --answers %s%s\n", len(results), round(time.Since(start)), o.answers, kubeFlagsHint(&o.kf))
+		fmt.Fprintln(o.streams.Out, o.globals.printer().Sprintf("all %d steps done in %s. Next: lab check --answers %s%s", len(results), round(time.Since(start)), o.answers, kubeFlagsHint(&o.kf)))
 	} else if ctx.Err() == nil && err == nil {
-		fmt.Fprintf(o.streams.Out, "%d of %d steps failed in %s\n", rep.Failed, len(results), round(time.Since(start)))
+		fmt.Fprintln(o.streams.Out, o.globals.printer().Sprintf("%d of %d steps failed in %s", rep.Failed, len(results), round(time.Since(start))))
 	}
 	return exit
 }
