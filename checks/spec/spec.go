@@ -471,7 +471,7 @@ func (l *loader) languages(n *yaml.Node) []i18n.Lang {
 	}
 	names := l.strs(n, "languages")
 	if l.err == nil && len(names) == 0 {
-		l.fail(n, "languages", "want at least one language (%s)", langNames(i18n.Langs))
+		l.fail(n, "languages", "want at least one language (%s)", i18n.Names(i18n.Langs))
 	}
 	var out []i18n.Lang
 	for i, name := range names {
@@ -506,7 +506,7 @@ func (l *loader) text(n *yaml.Node, field string) Text {
 		k, v := n.Content[i], n.Content[i+1]
 		lang := i18n.Lang(k.Value)
 		if !slices.Contains(l.langs, lang) {
-			l.fail(k, join(field, k.Value), "not one of the spec's languages (%s): declare it in languages", langNames(l.langs))
+			l.fail(k, join(field, k.Value), "not one of the spec's languages (%s): declare it in languages", i18n.Names(l.langs))
 			continue
 		}
 		if _, dup := out[lang]; dup {
@@ -515,14 +515,6 @@ func (l *loader) text(n *yaml.Node, field string) Text {
 		out[lang] = l.str(v, join(field, k.Value))
 	}
 	return out
-}
-
-func langNames(langs []i18n.Lang) string {
-	names := make([]string, len(langs))
-	for i, l := range langs {
-		names[i] = string(l)
-	}
-	return strings.Join(names, ", ")
 }
 
 func (l *loader) strs(n *yaml.Node, field string) []string {

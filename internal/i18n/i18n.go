@@ -64,6 +64,15 @@ func FromEnv(getenv func(string) string) Lang {
 	return English
 }
 
+// Names lists languages for a message: "en, ru".
+func Names(ls []Lang) string {
+	names := make([]string, len(ls))
+	for i, l := range ls {
+		names[i] = string(l)
+	}
+	return strings.Join(names, ", ")
+}
+
 // Resolve is the one language choice of every command: flag when it was
 // given, else the locale.
 func Resolve(flag string, getenv func(string) string) (Lang, error) {

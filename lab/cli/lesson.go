@@ -140,11 +140,11 @@ func (o *lessonOptions) complete(args []string) error {
 	o.book = o.lab.Lessons()
 	have := o.book.Langs()
 	if len(have) == 0 {
-		return usageError(i18n.For(o.lng), "%s has no lessons: a lab folder keeps them in %s/<lang>/<step>.md, one folder per language (%s)", o.lab.Source, path.Join(o.lab.Source, labfolder.LessonsDir), langNames(lessons.Langs))
+		return usageError(i18n.For(o.lng), "%s has no lessons: a lab folder keeps them in %s/<lang>/<step>.md, one folder per language (%s)", o.lab.Source, path.Join(o.lab.Source, labfolder.LessonsDir), i18n.Names(lessons.Langs))
 	}
 	if !slices.Contains(have, o.lng) {
 		if o.langSet {
-			return usageError(i18n.For(o.lng), "%s has no lessons in %s (it has %s): use --lang %s", o.book.Source(), o.lng, langNames(have), have[0])
+			return usageError(i18n.For(o.lng), "%s has no lessons in %s (it has %s): use --lang %s", o.book.Source(), o.lng, i18n.Names(have), have[0])
 		}
 		// The locale only suggested a language; a course written in
 		// another is still better than nothing.
@@ -163,14 +163,6 @@ func builtinLessons() ([]lessons.Lesson, error) {
 		return nil, err
 	}
 	return l.Lessons().List(lessons.English)
-}
-
-func langNames(ls []lessons.Lang) string {
-	names := make([]string, len(ls))
-	for i, l := range ls {
-		names[i] = string(l)
-	}
-	return strings.Join(names, ", ")
 }
 
 func (o *lessonOptions) validate() error {

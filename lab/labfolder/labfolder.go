@@ -283,7 +283,7 @@ func warnings(a *spec.Assignment, data []byte) []*spec.Error {
 	for i, s := range a.Steps {
 		for _, t := range texts(s) {
 			if missing := t.text.Missing(a.Languages); len(missing) > 0 {
-				warn(i, t.key, "%s: %s has no %s text (the spec declares languages %s)", s.ID, t.field, langs(missing), langs(a.Languages))
+				warn(i, t.key, "%s: %s has no %s text (the spec declares languages %s)", s.ID, t.field, i18n.Names(missing), i18n.Names(a.Languages))
 			}
 		}
 		if s.Points == 0 {
@@ -331,14 +331,6 @@ func texts(s spec.Step) []stepText {
 		}
 	}
 	return out
-}
-
-func langs(ls []i18n.Lang) string {
-	names := make([]string, len(ls))
-	for i, l := range ls {
-		names[i] = string(l)
-	}
-	return strings.Join(names, ", ")
 }
 
 // lookupKey returns the key node of field key in the mapping n.
