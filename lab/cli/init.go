@@ -70,7 +70,8 @@ func (o *initOptions) complete(args []string) error {
 }
 
 func (o *initOptions) run() error {
-	res, err := workspace.Init(o.dir, workspace.Options{Assignment: o.lab.Spec, AssignmentDir: o.assignment, Version: version.String()})
+	lang, _ := o.globals.language()
+	res, err := workspace.Init(o.dir, workspace.Options{Assignment: o.lab.Spec, AssignmentDir: o.assignment, Version: version.String(), Lang: lang})
 	if err != nil {
 		return usageErrorf("%v", err)
 	}

@@ -50,6 +50,9 @@ type Options struct {
 	// Version is the lab release the workflow installs; anything but a
 	// release tag (vX.Y.Z) installs the latest release.
 	Version string
+	// Lang is the language of the READMEs (English when empty); the
+	// workflow, read by GitHub, stays English.
+	Lang i18n.Lang
 }
 
 // Result lists what Init did, paths relative to the workspace.
@@ -116,8 +119,8 @@ func render(o Options) ([]file, error) {
 		flag = " --assignment " + AssignmentDir
 	}
 	files := []file{
-		{"README.md", []byte(workspaceReadme(a, flag))},
-		{AnswersDir + "/README.md", []byte(answersReadme(a, flag))},
+		{"README.md", []byte(workspaceReadme(a, flag, o.Lang))},
+		{AnswersDir + "/README.md", []byte(answersReadme(a, flag, o.Lang))},
 		{WorkflowFile, []byte(workflow(a, flag, o.Version))},
 		{".gitignore", []byte(gitignore)},
 	}
@@ -186,15 +189,15 @@ func installVersion(v string) string {
 	return "latest"
 }
 
-func title(a *spec.Assignment) string {
-	if t := a.Title.In(i18n.English); t != "" {
+func title(a *spec.Assignment, lang i18n.Lang) string {
+	if t := a.Title.In(lang); t != "" {
 		return t
 	}
 	return a.Name
 }
 
 // answersFiles names a step's answers files, "answers/step-5.txt (or …)".
-func answersFiles(s spec.Step) string {
+func answersFiles(p *i18n.Printer, s spec.Step) string {
 	names := make([]string, len(s.Files))
 	for i, f := range s.Files {
 		names[i] = "`" + AnswersDir + "/" + f + "`"
@@ -202,69 +205,53 @@ func answersFiles(s spec.Step) string {
 	if len(names) == 1 {
 		return names[0]
 	}
-	return names[0] + " (or " + strings.Join(names[1:], ", ") + ")"
+	return names[0] + " " + p.Sprintf("(or %s)", strings.Join(names[1:], ", "))
 }
 
-func points(n int) string {
-	if n == 1 {
-		return "1 point"
-	}
-	return fmt.Sprintf("%d points", n)
-}
-
-func workspaceReadme(a *spec.Assignment, flag string) string {
+func workspaceReadme(a *spec.Assignment, flag string, lang i18n.Lang) string {
+	p := i18n.For(lang)
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n", text(title(a)))
-	b.WriteString("This is your workspace for the assignment. You work on your own lab cluster,\n")
-	b.WriteString("save what your tools print into `answers/`, and let `lab` grade it.\n\n")
+	fmt.Fprintf(&b, "# %s\n\n", text(title(a, lang)))
+	b.WriteString(p.Sprintf("This is your workspace for the assignment. You work on your own lab cluster,\nsave what your tools print into `answers/`, and let `lab` grade it.") + "\n\n")
 	b.WriteString("```sh\n")
-	b.WriteString("lab up                 # start the lab: a cluster with the pod you will debug\n")
-	b.WriteString("lab lesson list        # the lessons, one per step\n")
-	fmt.Fprintf(&b, "lab check%s              # grade everything saved in answers/\n", flag)
-	b.WriteString("git add answers && git commit -m answers && git push   # hand it in\n")
+	b.WriteString(p.Sprintf("lab up                 # start the lab: a cluster with the pod you will debug") + "\n")
+	b.WriteString(p.Sprintf("lab lesson list        # the lessons, one per step") + "\n")
+	b.WriteString(p.Sprintf("lab check%s              # grade everything saved in answers/", flag) + "\n")
+	b.WriteString(p.Sprintf("git add answers && git commit -m answers && git push   # hand it in") + "\n")
 	b.WriteString("```\n\n")
-	b.WriteString("| step | what it proves | points | save it in |\n|------|----------------|--------|------------|\n")
+	b.WriteString(p.Sprintf("| step | what it proves | points | save it in |") + "\n|------|----------------|--------|------------|\n")
 	for _, s := range a.Steps {
-		where := "nothing to save: checked on your cluster"
+		where := p.Sprintf("nothing to save: checked on your cluster")
 		if s.Graded() {
-			where = answersFiles(s)
+			where = answersFiles(p, s)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", s.ID, text(s.Title.In(i18n.English)), s.Points, where)
+		fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", s.ID, text(s.Title.In(lang)), s.Points, where)
 	}
-	b.WriteString("\n`answers/README.md` says, step by step, which command writes each file.\n\n")
-	b.WriteString("## Grading\n\n")
-	b.WriteString("Every push runs `lab check` on GitHub (`" + WorkflowFile + "`), offline: it\n")
-	b.WriteString("grades the files in `answers/` and shows the score in the Actions tab and in\n")
-	b.WriteString("GitHub Classroom. Steps checked against your cluster are skipped there; run\n")
-	fmt.Fprintf(&b, "`lab check%s` on your machine, with the lab up, to prove them too.\n", flag)
-	b.WriteString("Your instructor grades the whole class with the same checks (`lab grade`).\n\n")
-	b.WriteString("Save each output as the command prints it: `lab` reads UTF-8 or UTF-16 (PowerShell),\n")
-	b.WriteString("Windows line ends, colours and prompts; it never changes your files.\n")
-	b.WriteString("Outputs copied from someone else (or from a write-up) carry the other\n")
-	b.WriteString("cluster's sequence numbers, ports, times and UIDs, and are flagged.\n")
+	b.WriteString("\n" + p.Sprintf("`answers/README.md` says, step by step, which command writes each file.") + "\n\n")
+	b.WriteString(p.Sprintf("## Grading") + "\n\n")
+	b.WriteString(p.Sprintf("Every push runs `lab check` on GitHub (`%s`), offline: it\ngrades the files in `answers/` and shows the score in the Actions tab and in\nGitHub Classroom. Steps checked against your cluster are skipped there; run\n`lab check%s` on your machine, with the lab up, to prove them too.\nYour instructor grades the whole class with the same checks (`lab grade`).", WorkflowFile, flag) + "\n\n")
+	b.WriteString(p.Sprintf("Save each output as the command prints it: `lab` reads UTF-8 or UTF-16 (PowerShell),\nWindows line ends, colours and prompts; it never changes your files.\nOutputs copied from someone else (or from a write-up) carry the other\ncluster's sequence numbers, ports, times and UIDs, and are flagged.") + "\n")
 	return b.String()
 }
 
-func answersReadme(a *spec.Assignment, flag string) string {
+func answersReadme(a *spec.Assignment, flag string, lang i18n.Lang) string {
+	p := i18n.For(lang)
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Answers: %s\n\n", text(title(a)))
-	b.WriteString("Save here what each command prints, one file per step, as named below;\n")
-	fmt.Fprintf(&b, "`lab check%s` grades them and `lab check%s step-N` one step. `lab lesson list`\n", flag, flag)
-	b.WriteString("shows the lesson for each step.\n")
+	b.WriteString("# " + p.Sprintf("Answers: %s", text(title(a, lang))) + "\n\n")
+	b.WriteString(p.Sprintf("Save here what each command prints, one file per step, as named below;\n`lab check%s` grades them and `lab check%s step-N` one step. `lab lesson list`\nshows the lesson for each step.", flag, flag) + "\n")
 	for _, s := range a.Steps {
-		fmt.Fprintf(&b, "\n## %s: %s (%s)\n\n", s.ID, text(s.Title.In(i18n.English)), points(s.Points))
+		fmt.Fprintf(&b, "\n## %s: %s (%s)\n\n", s.ID, text(s.Title.In(lang)), p.Sprintf("%d points", s.Points))
 		if !s.Graded() {
-			b.WriteString("Nothing to save: `lab check` proves this step against your lab's cluster\n")
-			b.WriteString("(it is skipped offline, as in the GitHub workflow).\n")
+			b.WriteString(p.Sprintf("Nothing to save: `lab check` proves this step against your lab's cluster\n(it is skipped offline, as in the GitHub workflow).") + "\n")
 			continue
 		}
-		fmt.Fprintf(&b, "- Save: %s\n", answersFiles(s))
-		if p := s.Produce.In(i18n.English); p != "" {
-			fmt.Fprintf(&b, "- How: %s\n", code(oneLine(p)))
+		b.WriteString(p.Sprintf("- Save: %s", answersFiles(p, s)) + "\n")
+		if how := s.Produce.In(lang); how != "" {
+			b.WriteString(p.Sprintf("- How: %s", code(oneLine(how))) + "\n")
 		}
-		fmt.Fprintf(&b, "- Check: `lab check%s %s`\n", flag, s.ID)
+		b.WriteString(p.Sprintf("- Check: `lab check%s %s`", flag, s.ID) + "\n")
 		if len(s.Live) > 0 {
-			b.WriteString("- Also checked against your lab's cluster when it is up.\n")
+			b.WriteString(p.Sprintf("- Also checked against your lab's cluster when it is up.") + "\n")
 		}
 	}
 	return b.String()
@@ -292,7 +279,7 @@ func code(s string) string {
 }
 
 func workflow(a *spec.Assignment, flag, version string) string {
-	return `# GitHub Classroom autograding for "` + oneLine(title(a)) + `", written by lab init.
+	return `# GitHub Classroom autograding for "` + oneLine(title(a, i18n.English)) + `", written by lab init.
 # On every push it grades the files in answers/ with lab check, offline (no
 # cluster is needed), shows lab's report in the log, and reports the score to
 # GitHub Classroom through its grading reporter.

@@ -17,6 +17,7 @@ import (
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/internal/golden"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/workspace"
 )
@@ -61,6 +62,32 @@ func TestInitBuiltin(t *testing.T) {
 	} {
 		if !bytes.Contains(readme, []byte(want)) {
 			t.Errorf("answers/README.md lacks %q", want)
+		}
+	}
+}
+
+// In Russian the READMEs are Russian, the step titles from the spec's ru
+// texts, the points in their plural forms; the workflow is the same.
+func TestInitRussian(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ws")
+	if _, err := workspace.Init(dir, workspace.Options{Assignment: builtin(t), Version: "v1.2.3", Lang: i18n.Russian}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"README.md", "answers/README.md"} {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGolden(t, "ru_"+strings.ReplaceAll(f, "/", "_"), data)
+	}
+	readme, _ := os.ReadFile(filepath.Join(dir, "answers/README.md"))
+	for _, want := range []string{
+		"# Ответы: Отладка в Kubernetes", "## step-1: Под с distroless nginx и общим пространством имён PID (1 балл)",
+		"(2 балла)", "- Сохранить: `answers/step-5.txt` (или `answers/step-5.pcap`, `answers/step-5.pcapng`)",
+		"- Проверить: `lab check star`",
+	} {
+		if !bytes.Contains(readme, []byte(want)) {
+			t.Errorf("answers/README.md lacks %q:\n%s", want, readme)
 		}
 	}
 }
