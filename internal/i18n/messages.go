@@ -215,4 +215,18 @@ var entries = []entry{
 	msg("- How: %s", "- Как: %s"),
 	msg("- Check: `lab check%s %s`", "- Проверить: `lab check%s %s`"),
 	msg("- Also checked against your lab's cluster when it is up.", "- Также проверяется на кластере вашей лаборатории, когда он запущен."),
+
+	// lab grade's table (CSV and JSON keep their machine names).
+	plur("lab grade: %s · %d submissions in %s · offline", 2,
+		[2]string{"lab grade: %s · %d submission in %s · offline", "lab grade: %s · %d submissions in %s · offline"},
+		[3]string{"lab grade: %s · %d работа в %s · офлайн", "lab grade: %s · %d работы в %s · офлайн", "lab grade: %s · %d работ в %s · офлайн"}),
+	msg("student", "студент"),
+	msg("points", "баллы"),
+	msg("copy", "копия"),
+	msg("passed", "прошли"),
+	msg("✓ pass  ✗ fail  ! unreadable  - skipped offline (checked only against the student's cluster)", "✓ пройден  ✗ не пройден  ! не читается  - пропущен офлайн (проверяется только на кластере студента)"),
+	msg("Likely copies: these submissions share values that each cluster picks at random", "Вероятные копии: в этих работах совпадают значения, которые каждый кластер выбирает случайно"),
+	msg("Copied from %s", "Скопировано из %s"),
+	msg("Problems (graded as far as they go)", "Проблемы (проверено, насколько возможно)"),
+	msg("%s: ignored, %s", "%s: пропущено, %s"),
 }

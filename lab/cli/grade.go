@@ -188,7 +188,7 @@ func (o *gradeOptions) run(cmd *cobra.Command) error {
 	case gradeCSV:
 		err = grade.WriteCSV(o.streams.Out, c)
 	default:
-		err = grade.WriteTable(o.streams.Out, c, grade.TableOptions{})
+		err = grade.WriteTable(o.streams.Out, c, grade.TableOptions{Lang: lang})
 	}
 	if err != nil {
 		return fmt.Errorf("writing the table: %w", err)

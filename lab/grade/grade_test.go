@@ -22,6 +22,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/internal/golden"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/grade"
 	"github.com/k8s-debug-lab/lab/lab/grade/gradetest"
 )
@@ -469,6 +470,11 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGolden(t, "class/table.txt", table.String())
+	table.Reset()
+	if err := grade.WriteTable(&table, c, grade.TableOptions{Lang: i18n.Russian}); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "class/table.ru.txt", table.String())
 	for _, f := range []string{"grades.csv", "grades.json", "reports/bob.txt", "reports/dave.txt", "reports/frank.txt"} {
 		data, err := os.ReadFile(filepath.Join("out", f))
 		if err != nil {

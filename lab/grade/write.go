@@ -16,6 +16,7 @@ import (
 
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/report"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 )
 
 // The files Write creates in the output folder.
@@ -224,6 +225,8 @@ func clip(s string, n int) string {
 type TableOptions struct {
 	// NameWidth caps the student column (default 24 runes).
 	NameWidth int
+	// Lang is the table's language (English when empty).
+	Lang i18n.Lang
 }
 
 // WriteTable writes the class as a table for people: a row per student
@@ -233,14 +236,15 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 	if o.NameWidth <= 0 {
 		o.NameWidth = 24
 	}
+	p := i18n.For(o.Lang)
 	var b, rows bytes.Buffer
-	fmt.Fprintf(&b, "lab grade: %s · %d submissions in %s · offline\n\n", c.Assignment, len(c.Students), c.Submissions)
+	b.WriteString(p.Sprintf("lab grade: %s · %d submissions in %s · offline", c.Assignment, len(c.Students), c.Submissions) + "\n\n")
 	tw := tabwriter.NewWriter(&rows, 0, 0, 2, ' ', 0)
-	head := []string{"student"}
+	head := []string{p.Sprintf("student")}
 	for _, s := range c.Steps {
 		head = append(head, stepLabel(s.Step))
 	}
-	head = append(head, "points", "copy")
+	head = append(head, p.Sprintf("points"), p.Sprintf("copy"))
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, st := range c.Students {
 		row := []string{clip(st.Name, o.NameWidth)}
@@ -265,7 +269,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 		row = append(row, strings.Join(flags, " "))
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
-	passed := []string{"passed"}
+	passed := []string{p.Sprintf("passed")}
 	for _, s := range c.Steps {
 		if s.Skipped == len(c.Students) {
 			passed = append(passed, "-")
@@ -282,10 +286,10 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 		b.WriteString(strings.TrimRight(line, " \n"))
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "\n✓ pass  ✗ fail  ! unreadable  - skipped offline (checked only against the student's cluster)\n")
+	b.WriteString("\n" + p.Sprintf("✓ pass  ✗ fail  ! unreadable  - skipped offline (checked only against the student's cluster)") + "\n")
 
 	if len(c.Copies) > 0 {
-		fmt.Fprintf(&b, "\nLikely copies: these submissions share values that each cluster picks at random\n")
+		b.WriteString("\n" + p.Sprintf("Likely copies: these submissions share values that each cluster picks at random") + "\n")
 		for _, g := range c.Copies {
 			fmt.Fprintf(&b, "  #%d %s\n", g.ID, strings.Join(g.Students, ", "))
 			for _, line := range g.Lines() {
@@ -300,7 +304,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 		}
 	}
 	if len(seeds) > 0 {
-		fmt.Fprintf(&b, "\nCopied from %s\n", SeedSource)
+		b.WriteString("\n" + p.Sprintf("Copied from %s", SeedSource) + "\n")
 		for _, st := range seeds {
 			fmt.Fprintf(&b, "  %s\n", st.Name)
 			for _, line := range st.Seed.Lines() {
@@ -315,12 +319,12 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 		}
 	}
 	if len(problems) > 0 || len(c.Ignored) > 0 {
-		fmt.Fprintf(&b, "\nProblems (graded as far as they go)\n")
+		b.WriteString("\n" + p.Sprintf("Problems (graded as far as they go)") + "\n")
 		for _, st := range problems {
 			fmt.Fprintf(&b, "  %s: %s\n", st.Name, strings.Join(st.Problems, "; "))
 		}
 		for _, ig := range c.Ignored {
-			fmt.Fprintf(&b, "  %s: ignored, %s\n", ig.Name, ig.Reason)
+			b.WriteString("  " + p.Sprintf("%s: ignored, %s", ig.Name, ig.Reason) + "\n")
 		}
 	}
 	_, err := w.Write(b.Bytes())
