@@ -96,7 +96,7 @@ and nothing else blocks.`,
 func (o *doctorOptions) run(ctx context.Context) error {
 	s := o.s
 	defer s.log.Done()
-	in := doctor.Input{NginxImage: o.nginxImage}
+	in := doctor.Input{NginxImage: o.nginxImage, Lang: o.globals.printer().Lang()}
 	if in.NginxImage == "" {
 		in.NginxImage = deploy.DefaultImage(s.lab)
 	}

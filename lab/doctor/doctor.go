@@ -10,11 +10,11 @@ package doctor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/cluster"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
@@ -97,6 +97,9 @@ type Input struct {
 	NginxImage string
 	// ReachHint says what to try when the cluster does not answer.
 	ReachHint string
+	// Lang is the language of the findings' messages and fixes; checks'
+	// names stay English (machine names in JSON).
+	Lang i18n.Lang
 }
 
 // Minimum and recommended versions and limits.
@@ -113,6 +116,7 @@ const (
 
 // Run runs every check and gathers the findings.
 func Run(ctx context.Context, in Input, p Probes) *Report {
+	pr := i18n.For(in.Lang)
 	r := &Report{APIVersion: "lab/v1", Kind: "DoctorReport", Provider: string(in.Provider)}
 	add := func(f Finding) {
 		r.Findings = append(r.Findings, f)
@@ -122,36 +126,36 @@ func Run(ctx context.Context, in Input, p Probes) *Report {
 		msg := in.ProviderErr.Error()
 		if errors.Is(in.ProviderErr, cluster.ErrNothingToUse) {
 			// The engine check below says why each engine does not answer.
-			msg = "no cluster to use: no container engine answers and the kubeconfig has no current context"
+			msg = pr.Sprintf("no cluster to use: no container engine answers and the kubeconfig has no current context")
 		}
 		add(Finding{Check: "provider", Severity: Fail, Message: msg,
-			Fix: "start Docker (or Podman) so that lab can create a kind cluster, or point lab at a cluster: --kubeconfig FILE --context NAME"})
+			Fix: pr.Sprintf("start Docker (or Podman) so that lab can create a kind cluster, or point lab at a cluster: --kubeconfig FILE --context NAME")})
 	}
 	if p.Engines != nil {
-		add(checkEngines(p.Engines(ctx), in.Provider))
+		add(checkEngines(pr, p.Engines(ctx), in.Provider))
 	}
 	if p.KubectlVersion != nil {
 		v, err := p.KubectlVersion(ctx)
-		add(checkKubectl(v, err))
+		add(checkKubectl(pr, v, err))
 	}
 	if p.NumCPU != nil {
-		add(checkCPUs(p.NumCPU(), in.Provider))
+		add(checkCPUs(pr, p.NumCPU(), in.Provider))
 	}
 	if in.Provider == cluster.Kind && p.GOOS == "linux" && p.ReadFile != nil {
-		add(checkInotify(p.ReadFile))
+		add(checkInotify(pr, p.ReadFile))
 	}
 	var facts *ClusterFacts
 	switch {
 	case in.Provider == "":
 	case in.ClusterMissing:
-		add(Finding{Check: "cluster", Severity: Info, Message: fmt.Sprintf("%s does not exist yet; lab up creates it", in.ClusterName)})
+		add(Finding{Check: "cluster", Severity: Info, Message: pr.Sprintf("%s does not exist yet; lab up creates it", in.ClusterName)})
 	case p.Cluster != nil:
 		f, err := p.Cluster(ctx)
 		if err != nil {
 			add(Finding{Check: "cluster", Severity: Fail, Message: err.Error(), Fix: in.ReachHint})
 		} else {
 			facts = f
-			add(Finding{Check: "cluster", Severity: OK, Message: fmt.Sprintf("context %s (%s) answers: Kubernetes %s, %d node(s)", f.Context, f.Server, f.Version, len(f.Nodes))})
+			add(Finding{Check: "cluster", Severity: OK, Message: pr.Sprintf("context %s (%s) answers: Kubernetes %s, %d node(s)", f.Context, f.Server, f.Version, len(f.Nodes))})
 		}
 	}
 	if p.ImagePlatforms != nil && in.NginxImage != "" {
@@ -163,15 +167,15 @@ func Run(ctx context.Context, in Input, p Probes) *Report {
 			}
 		case in.Provider == cluster.Kind:
 			// kind's nodes are containers on this machine: its architecture.
-			archs = append(archs, nodeArch{"the kind node (this machine)", "linux", p.GOARCH})
+			archs = append(archs, nodeArch{pr.Sprintf("the kind node (this machine)"), "linux", p.GOARCH})
 		}
 		if len(archs) > 0 {
 			platforms, err := p.ImagePlatforms(ctx, in.NginxImage)
-			add(checkArchitecture(in.NginxImage, platforms, err, archs))
+			add(checkArchitecture(pr, in.NginxImage, platforms, err, archs))
 		}
 	}
 	if facts != nil {
-		add(checkCapabilities(facts.Nodes))
+		add(checkCapabilities(pr, facts.Nodes))
 	}
 	return r
 }
@@ -183,24 +187,24 @@ func orLinux(os string) string {
 	return os
 }
 
-func checkEngines(engines []cluster.Engine, provider cluster.Name) Finding {
+func checkEngines(pr *i18n.Printer, engines []cluster.Engine, provider cluster.Name) Finding {
 	if e, ok := cluster.FirstAnswering(engines); ok {
-		return Finding{Check: "engine", Severity: OK, Message: fmt.Sprintf("%s answers (kind can run its nodes there)", e)}
+		return Finding{Check: "engine", Severity: OK, Message: pr.Sprintf("%s answers (kind can run its nodes there)", e)}
 	}
 	var why []string
 	for _, e := range engines {
 		why = append(why, e.String())
 	}
-	msg := "no container engine answers: " + strings.Join(why, "; ")
+	msg := pr.Sprintf("no container engine answers: %s", strings.Join(why, "; "))
 	switch provider {
 	case "":
 		return Finding{Check: "engine", Severity: Warn, Message: msg,
-			Fix: "start Docker (sudo systemctl start docker, or open Docker Desktop) or Podman, so that lab can create a kind cluster"}
+			Fix: pr.Sprintf("start Docker (sudo systemctl start docker, or open Docker Desktop) or Podman, so that lab can create a kind cluster")}
 	case cluster.Kind:
 		return Finding{Check: "engine", Severity: Fail, Message: msg,
-			Fix: "start Docker (sudo systemctl start docker, or open Docker Desktop) or Podman; or use a cluster you have: lab up --provider existing --context NAME"}
+			Fix: pr.Sprintf("start Docker (sudo systemctl start docker, or open Docker Desktop) or Podman; or use a cluster you have: lab up --provider existing --context NAME")}
 	}
-	return Finding{Check: "engine", Severity: Info, Message: msg + fmt.Sprintf("; provider %s does not need one", provider)}
+	return Finding{Check: "engine", Severity: Info, Message: msg + pr.Sprintf("; provider %s does not need one", provider)}
 }
 
 // parseMinor reads "v1.32.4-dispatcher" as 1, 32.
@@ -216,34 +220,34 @@ func parseMinor(v string) (major, minor int, ok bool) {
 	return ma, mi, err1 == nil && err2 == nil
 }
 
-func checkKubectl(version string, err error) Finding {
-	install := "install kubectl 1.27 or newer: https://kubernetes.io/docs/tasks/tools/"
+func checkKubectl(pr *i18n.Printer, version string, err error) Finding {
+	install := pr.Sprintf("install kubectl 1.27 or newer: https://kubernetes.io/docs/tasks/tools/")
 	if err != nil {
-		return Finding{Check: "kubectl", Severity: Fail, Message: "kubectl does not run: " + err.Error(), Fix: install}
+		return Finding{Check: "kubectl", Severity: Fail, Message: pr.Sprintf("kubectl does not run: %v", err), Fix: install}
 	}
 	major, minor, ok := parseMinor(version)
 	switch {
 	case !ok:
-		return Finding{Check: "kubectl", Severity: Warn, Message: fmt.Sprintf("kubectl reports version %q, which lab cannot read", version), Fix: install}
+		return Finding{Check: "kubectl", Severity: Warn, Message: pr.Sprintf("kubectl reports version %q, which lab cannot read", version), Fix: install}
 	case major < 1 || (major == 1 && minor < minKubectlMinor):
-		return Finding{Check: "kubectl", Severity: Fail, Message: fmt.Sprintf("kubectl %s is older than 1.%d: kubectl debug has no --profile", version, minKubectlMinor), Fix: install}
+		return Finding{Check: "kubectl", Severity: Fail, Message: pr.Sprintf("kubectl %s is older than 1.%d: kubectl debug has no --profile", version, minKubectlMinor), Fix: install}
 	case major == 1 && minor < generalDefaultMinor:
 		return Finding{Check: "kubectl", Severity: Warn,
-			Message: fmt.Sprintf("kubectl %s: before 1.%d kubectl debug's default profile is legacy, which adds no capabilities", version, generalDefaultMinor),
+			Message: pr.Sprintf("kubectl %s: before 1.%d kubectl debug's default profile is legacy, which adds no capabilities", version, generalDefaultMinor),
 			Fix:     "type --profile=general with kubectl debug: it adds SYS_PTRACE, which strace and /proc/<pid>/root need"}
 	}
-	return Finding{Check: "kubectl", Severity: OK, Message: fmt.Sprintf("kubectl %s (debug's default profile is general)", version)}
+	return Finding{Check: "kubectl", Severity: OK, Message: pr.Sprintf("kubectl %s (debug's default profile is general)", version)}
 }
 
-func checkCPUs(n int, provider cluster.Name) Finding {
+func checkCPUs(pr *i18n.Printer, n int, provider cluster.Name) Finding {
 	if n < 2 && provider == cluster.Kind {
-		return Finding{Check: "cpus", Severity: Warn, Message: fmt.Sprintf("%d CPU: a kind control plane wants at least 2", n),
-			Fix: "give the machine (or Docker Desktop's VM) at least 2 CPUs"}
+		return Finding{Check: "cpus", Severity: Warn, Message: pr.Sprintf("%d CPU: a kind control plane wants at least 2", n),
+			Fix: pr.Sprintf("give the machine (or Docker Desktop's VM) at least 2 CPUs")}
 	}
-	return Finding{Check: "cpus", Severity: OK, Message: fmt.Sprintf("%d CPUs", n)}
+	return Finding{Check: "cpus", Severity: OK, Message: pr.Sprintf("%d CPUs", n)}
 }
 
-func checkInotify(read func(string) ([]byte, error)) Finding {
+func checkInotify(pr *i18n.Printer, read func(string) ([]byte, error)) Finding {
 	get := func(name string) (int, error) {
 		b, err := read("/proc/sys/fs/inotify/" + name)
 		if err != nil {
@@ -254,41 +258,41 @@ func checkInotify(read func(string) ([]byte, error)) Finding {
 	watches, err1 := get("max_user_watches")
 	instances, err2 := get("max_user_instances")
 	if err1 != nil || err2 != nil {
-		return Finding{Check: "inotify", Severity: Info, Message: "could not read the inotify limits under /proc/sys/fs/inotify"}
+		return Finding{Check: "inotify", Severity: Info, Message: pr.Sprintf("could not read the inotify limits under /proc/sys/fs/inotify")}
 	}
 	if watches < inotifyWatches || instances < inotifyInstances {
 		return Finding{Check: "inotify", Severity: Warn,
-			Message: fmt.Sprintf("inotify limits are low for kind (max_user_watches %d, max_user_instances %d): pods may fail with \"too many open files\"", watches, instances),
-			Fix: fmt.Sprintf("sudo sysctl fs.inotify.max_user_watches=%d fs.inotify.max_user_instances=%d (add them to /etc/sysctl.conf to keep them)",
+			Message: pr.Sprintf("inotify limits are low for kind (max_user_watches %d, max_user_instances %d): pods may fail with \"too many open files\"", watches, instances),
+			Fix: pr.Sprintf("sudo sysctl fs.inotify.max_user_watches=%d fs.inotify.max_user_instances=%d (add them to /etc/sysctl.conf to keep them)",
 				max(watches, inotifyWatches), max(instances, inotifyInstances))}
 	}
-	return Finding{Check: "inotify", Severity: OK, Message: fmt.Sprintf("inotify limits suit kind (max_user_watches %d, max_user_instances %d)", watches, instances)}
+	return Finding{Check: "inotify", Severity: OK, Message: pr.Sprintf("inotify limits suit kind (max_user_watches %d, max_user_instances %d)", watches, instances)}
 }
 
 type nodeArch struct{ name, os, arch string }
 
-func checkArchitecture(image string, platforms []string, err error, nodes []nodeArch) Finding {
+func checkArchitecture(pr *i18n.Printer, image string, platforms []string, err error, nodes []nodeArch) Finding {
 	if err != nil {
 		return Finding{Check: "architecture", Severity: Info,
-			Message: fmt.Sprintf("could not learn which platforms %s is published for (%v); if the pod fails with ImagePullBackOff or \"exec format error\", check that it has a %s/%s variant",
+			Message: pr.Sprintf("could not learn which platforms %s is published for (%v); if the pod fails with ImagePullBackOff or \"exec format error\", check that it has a %s/%s variant",
 				image, err, nodes[0].os, nodes[0].arch)}
 	}
 	var missing []string
 	for _, n := range nodes {
 		want := n.os + "/" + n.arch
 		if !slices.ContainsFunc(platforms, func(p string) bool { return p == want || strings.HasPrefix(p, want+"/") }) {
-			missing = append(missing, fmt.Sprintf("%s is %s", n.name, want))
+			missing = append(missing, pr.Sprintf("%s is %s", n.name, want))
 		}
 	}
 	if len(missing) > 0 {
 		return Finding{Check: "architecture", Severity: Fail,
-			Message: fmt.Sprintf("%s is published for %s only, but %s", image, strings.Join(platforms, ", "), strings.Join(missing, "; ")),
-			Fix:     fmt.Sprintf("use an nginx-distroless image built for %s/%s: lab up --nginx-image IMAGE", nodes[0].os, nodes[0].arch)}
+			Message: pr.Sprintf("%s is published for %s only, but %s", image, strings.Join(platforms, ", "), strings.Join(missing, "; ")),
+			Fix:     pr.Sprintf("use an nginx-distroless image built for %s/%s: lab up --nginx-image IMAGE", nodes[0].os, nodes[0].arch)}
 	}
-	return Finding{Check: "architecture", Severity: OK, Message: fmt.Sprintf("%s has a variant for every node (%s)", image, strings.Join(platforms, ", "))}
+	return Finding{Check: "architecture", Severity: OK, Message: pr.Sprintf("%s has a variant for every node (%s)", image, strings.Join(platforms, ", "))}
 }
 
-func checkCapabilities(nodes []kube.NodeFacts) Finding {
+func checkCapabilities(pr *i18n.Printer, nodes []kube.NodeFacts) Finding {
 	var crio []string
 	var runtimes []string
 	for _, n := range nodes {
@@ -302,12 +306,12 @@ func checkCapabilities(nodes []kube.NodeFacts) Finding {
 	}
 	if len(crio) > 0 {
 		return Finding{Check: "capabilities", Severity: Warn,
-			Message: fmt.Sprintf("node %s runs CRI-O, whose default capabilities leave out NET_RAW: tcpdump in a --profile=general debug container fails (\"socket: Operation not permitted\")", strings.Join(crio, ", ")),
+			Message: pr.Sprintf("node %s runs CRI-O, whose default capabilities leave out NET_RAW: tcpdump in a --profile=general debug container fails (\"socket: Operation not permitted\")", strings.Join(crio, ", ")),
 			Fix:     "capture with kubectl debug --profile=netadmin (it adds NET_ADMIN and NET_RAW), or add NET_RAW to default_capabilities in crio.conf"}
 	}
 	if len(runtimes) == 0 {
-		return Finding{Check: "capabilities", Severity: Info, Message: "the cluster has no nodes to check"}
+		return Finding{Check: "capabilities", Severity: Info, Message: pr.Sprintf("the cluster has no nodes to check")}
 	}
 	return Finding{Check: "capabilities", Severity: OK,
-		Message: fmt.Sprintf("%s keeps NET_RAW in containers' default capabilities: tcpdump works from a --profile=general debug container", strings.Join(runtimes, ", "))}
+		Message: pr.Sprintf("%s keeps NET_RAW in containers' default capabilities: tcpdump works from a --profile=general debug container", strings.Join(runtimes, ", "))}
 }
