@@ -234,7 +234,7 @@ func checkKubectl(pr *i18n.Printer, version string, err error) Finding {
 	case major == 1 && minor < generalDefaultMinor:
 		return Finding{Check: "kubectl", Severity: Warn,
 			Message: pr.Sprintf("kubectl %s: before 1.%d kubectl debug's default profile is legacy, which adds no capabilities", version, generalDefaultMinor),
-			Fix:     "type --profile=general with kubectl debug: it adds SYS_PTRACE, which strace and /proc/<pid>/root need"}
+			Fix:     pr.Sprintf("type --profile=general with kubectl debug: it adds SYS_PTRACE, which strace and /proc/<pid>/root need")}
 	}
 	return Finding{Check: "kubectl", Severity: OK, Message: pr.Sprintf("kubectl %s (debug's default profile is general)", version)}
 }
@@ -307,7 +307,7 @@ func checkCapabilities(pr *i18n.Printer, nodes []kube.NodeFacts) Finding {
 	if len(crio) > 0 {
 		return Finding{Check: "capabilities", Severity: Warn,
 			Message: pr.Sprintf("node %s runs CRI-O, whose default capabilities leave out NET_RAW: tcpdump in a --profile=general debug container fails (\"socket: Operation not permitted\")", strings.Join(crio, ", ")),
-			Fix:     "capture with kubectl debug --profile=netadmin (it adds NET_ADMIN and NET_RAW), or add NET_RAW to default_capabilities in crio.conf"}
+			Fix:     pr.Sprintf("capture with kubectl debug --profile=netadmin (it adds NET_ADMIN and NET_RAW), or add NET_RAW to default_capabilities in crio.conf")}
 	}
 	if len(runtimes) == 0 {
 		return Finding{Check: "capabilities", Severity: Info, Message: pr.Sprintf("the cluster has no nodes to check")}
