@@ -269,4 +269,7 @@ var entries = []entry{
 	msg("capture with kubectl debug --profile=netadmin (it adds NET_ADMIN and NET_RAW), or add NET_RAW to default_capabilities in crio.conf", "снимайте дамп через kubectl debug --profile=netadmin (он добавляет NET_ADMIN и NET_RAW) или добавьте NET_RAW в default_capabilities в crio.conf"),
 	msg("the cluster has no nodes to check", "в кластере нет нод для проверки"),
 	msg("%s keeps NET_RAW in containers' default capabilities: tcpdump works from a --profile=general debug container", "%s оставляет NET_RAW в capabilities контейнеров по умолчанию: tcpdump работает из отладочного контейнера с --profile=general"),
+	msg("no cluster to use: no container engine answers (%s) and the kubeconfig has no current context; start Docker (or Podman) so that lab can create a kind cluster, or point lab at a cluster with --kubeconfig/--context", "кластера нет: ни один контейнерный движок не отвечает (%s), а в kubeconfig нет текущего контекста; запустите Docker (или Podman), чтобы lab мог создать кластер kind, или укажите lab кластер через --kubeconfig/--context"),
+	msg("(the kubeconfig: %v)", "(ошибка kubeconfig: %v)"),
+	msg("(kubeconfig files read: %s)", "(прочитаны файлы kubeconfig: %s)"),
 }

@@ -129,12 +129,20 @@ func (s *session) choose(ctx context.Context) error {
 	})
 	switch {
 	case errors.Is(err, cluster.ErrNothingToUse):
-		if s.resolveErr != nil {
-			err = fmt.Errorf("%w (the kubeconfig: %v)", err, s.resolveErr)
-		} else {
-			err = fmt.Errorf("%w (kubeconfig files read: %s)", err, strings.Join(kubeconfigFiles(s.kf), ", "))
+		// Said again in the user's language, from the engines probed;
+		// still ErrNothingToUse for errors.Is (lab doctor asks).
+		p := s.g.printer()
+		var why []string
+		for _, e := range s.probedEngines(ctx) {
+			why = append(why, e.String())
 		}
-		return &ExitError{Code: ExitCluster, Err: err}
+		msg := p.Sprintf("no cluster to use: no container engine answers (%s) and the kubeconfig has no current context; start Docker (or Podman) so that lab can create a kind cluster, or point lab at a cluster with --kubeconfig/--context", strings.Join(why, "; "))
+		if s.resolveErr != nil {
+			msg += " " + p.Sprintf("(the kubeconfig: %v)", s.resolveErr)
+		} else {
+			msg += " " + p.Sprintf("(kubeconfig files read: %s)", strings.Join(kubeconfigFiles(s.kf), ", "))
+		}
+		return &ExitError{Code: ExitCluster, Err: &saidError{msg: msg, err: err}}
 	case err != nil:
 		return usageErrorf("%v", err)
 	}
@@ -335,6 +343,16 @@ func (s *session) openLab(ctx context.Context, yes bool) (*labConn, error) {
 	}
 	return l, nil
 }
+
+// saidError is err told anew for the user (in their language), still err
+// for errors.Is and errors.As.
+type saidError struct {
+	msg string
+	err error
+}
+
+func (e *saidError) Error() string { return e.msg }
+func (e *saidError) Unwrap() error { return e.err }
 
 // errNoCluster is why a read-only session has no cluster; the command goes
 // on without one.
