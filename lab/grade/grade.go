@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/facts/fingerprint"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 )
 
@@ -246,7 +247,7 @@ type Verification struct {
 // stepFingerprints are one answers file's fingerprints.
 type stepFingerprints struct {
 	step, file, parser string
-	fps                []Fingerprint
+	fps                []fingerprint.Fingerprint
 	hash               string
 	lines              int
 }
@@ -425,8 +426,8 @@ func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission
 			if !ok {
 				continue
 			}
-			fps, info := fingerprint(step.Parser, r.data)
-			st.fingerprints = append(st.fingerprints, stepFingerprints{step: step.ID, parser: step.Parser, file: path.Join(name, file), fps: fps, hash: info.hash, lines: info.lines})
+			fps, info := fingerprint.Read(step.Parser, r.data)
+			st.fingerprints = append(st.fingerprints, stepFingerprints{step: step.ID, parser: step.Parser, file: path.Join(name, file), fps: fps, hash: info.Hash, lines: info.Lines})
 			break
 		}
 	}
@@ -449,7 +450,7 @@ func (r *recordFS) Open(name string) (fs.File, error) {
 	}
 	rec := &recorded{}
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		rec.data = make([]byte, 0, min(fi.Size(), MaxScanBytes))
+		rec.data = make([]byte, 0, min(fi.Size(), fingerprint.MaxScanBytes))
 	}
 	r.files[name] = rec
 	return &recordFile{File: f, rec: rec}, nil
@@ -465,7 +466,7 @@ type recordFile struct {
 
 func (f *recordFile) Read(p []byte) (int, error) {
 	n, err := f.File.Read(p)
-	if room := MaxScanBytes - len(f.rec.data); room > 0 && n > 0 {
+	if room := fingerprint.MaxScanBytes - len(f.rec.data); room > 0 && n > 0 {
 		f.rec.data = append(f.rec.data, p[:min(n, room)]...)
 	}
 	return n, err

@@ -20,6 +20,7 @@ import (
 
 	"github.com/k8s-debug-lab/lab/assets"
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/facts/fingerprint"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/internal/golden"
 	"github.com/k8s-debug-lab/lab/lab/grade"
@@ -232,10 +233,10 @@ func telling(t *testing.T, a *spec.Assignment, dir string, steps []string) bool 
 			if err != nil {
 				continue
 			}
-			fps := grade.FingerprintFile(s.Parser, file)
+			fps := fingerprint.File(s.Parser, file)
 			file.Close()
 			for _, fp := range fps {
-				if fp.Kind == grade.KindFile && fp.Strength == grade.Strong {
+				if fp.Kind == fingerprint.KindFile && fp.Strength == fingerprint.Strong {
 					return true
 				}
 			}
