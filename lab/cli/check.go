@@ -80,7 +80,7 @@ named with --context or --kubeconfig did not answer.`,
 	f := cmd.Flags()
 	f.StringVar(&o.answers, "answers", "answers", "the answers folder")
 	f.StringVar(&o.file, "file", "", "grade this file instead of the step's answers file (one step only)")
-	f.StringVar(&o.assignment, "assignment", "", "an assignment folder holding assignment.yaml (default: the built-in one)")
+	f.StringVar(&o.assignment, "assignment", "", labFlagHelp)
 	f.StringVarP(&o.format, "format", "o", string(report.Text), "output format: text, json, junit or classroom")
 	f.BoolVar(&o.offline, "offline", false, "grade the files only; do not contact the lab's cluster")
 	o.kf.addTo(cmd)

@@ -118,7 +118,7 @@ assignment or lesson.`,
 	f.BoolVar(&o.plain, "plain", false, "print the lesson's markdown, personalised, without styling")
 	f.IntVar(&o.width, "width", 0, fmt.Sprintf("wrap prose at this many columns (default: the terminal's, at most %d; %d when piped)", maxLessonWidth, lessons.DefaultWidth))
 	f.StringVar(&o.answers, "answers", "answers", "the answers folder that list and next grade")
-	f.StringVar(&o.assignment, "assignment", "", "an assignment folder: assignment.yaml and lessons/<lang>/*.md (default: the built-in one)")
+	f.StringVar(&o.assignment, "assignment", "", labFlagHelp)
 	o.kube.addTo(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("lang", completeChoices(lessons.Langs))
 	_ = cmd.MarkFlagDirname("answers")
