@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,7 +30,6 @@ type checkOptions struct {
 
 	lab    *labfolder.Lab
 	fmt    report.Format
-	fsys   fs.FS
 	output *os.File
 }
 
@@ -78,7 +78,7 @@ named with --context or --kubeconfig did not answer.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.answers, "answers", "answers", "the answers folder")
+	f.StringVar(&o.answers, "answers", checks.AnswersDir, "the answers folder")
 	f.StringVar(&o.file, "file", "", "grade this file instead of the step's answers file (one step only)")
 	f.StringVar(&o.assignment, "assignment", "", labFlagHelp)
 	f.StringVarP(&o.format, "format", "o", string(report.Text), "output format: text, json, junit or classroom")
@@ -99,9 +99,6 @@ func (o *checkOptions) complete(args []string) error {
 	}
 	if o.lab, err = loadLab(o.assignment); err != nil {
 		return err
-	}
-	if o.file == "" {
-		o.fsys = os.DirFS(o.answers)
 	}
 	return nil
 }
@@ -150,10 +147,22 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	// --file is read through its folder, by the rule the answers folder
+	// is read by.
+	dir, file, name := o.answers, "", strings.TrimSuffix(o.answers, "/")
+	if o.file != "" {
+		dir, file = filepath.Dir(o.file), filepath.Base(o.file)
+		name = filepath.ToSlash(dir)
+	}
+	fsys, closeAnswers, err := checks.OpenAnswers(dir)
+	if err != nil {
+		return usageErrorf("cannot read %s: %v", dir, err)
+	}
+	defer closeAnswers()
 	rep, err := checks.Grade(cmd.Context(), o.lab.Spec, o.steps, checks.Options{
-		Answers:     o.fsys,
-		AnswersName: strings.TrimSuffix(o.answers, "/"),
-		File:        o.file,
+		Answers:     fsys,
+		AnswersName: name,
+		File:        file,
 		Live:        lv,
 		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
 	})
