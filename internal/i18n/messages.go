@@ -29,6 +29,8 @@ var entries = []entry{
 	msg("save it with: %s", "сохраните его командой: %s"),
 	msg("cannot read %s: permission denied", "не удалось прочитать %s: нет прав доступа"),
 	msg("cannot read %s: %v", "не удалось прочитать %s: %v"),
+	msg("%s is a link that leads out of the %s folder", "%s — ссылка, ведущая за пределы каталога %s"),
+	msg("copy the file itself into the folder: lab reads only what is in it, as lab grade does", "скопируйте в каталог сам файл: lab читает только то, что лежит в нём, как и lab grade"),
 	msg("--file grades one step: name it, e.g. lab check step-5 --file %s", "--file проверяет один шаг: укажите его, например lab check step-5 --file %s"),
 	msg("unknown step %q (this assignment has %s)", "неизвестный шаг %q (в этом задании есть %s)"),
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -31,7 +32,6 @@ type checkOptions struct {
 	lang   i18n.Lang
 	lab    *labfolder.Lab
 	fmt    report.Format
-	fsys   fs.FS
 	output *os.File
 }
 
@@ -80,9 +80,9 @@ named with --context or --kubeconfig did not answer.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.answers, "answers", "answers", "the answers folder")
+	f.StringVar(&o.answers, "answers", checks.AnswersDir, "the answers folder")
 	f.StringVar(&o.file, "file", "", "grade this file instead of the step's answers file (one step only)")
-	f.StringVar(&o.assignment, "assignment", "", "an assignment folder holding assignment.yaml (default: the built-in one)")
+	f.StringVar(&o.assignment, "assignment", "", labFlagHelp)
 	f.StringVarP(&o.format, "format", "o", string(report.Text), "output format: text, json, junit or classroom")
 	f.BoolVar(&o.offline, "offline", false, "grade the files only; do not contact the lab's cluster")
 	o.kf.addTo(cmd)
@@ -104,9 +104,6 @@ func (o *checkOptions) complete(args []string) error {
 	}
 	if o.lab, err = loadLab(o.assignment); err != nil {
 		return err
-	}
-	if o.file == "" {
-		o.fsys = os.DirFS(o.answers)
 	}
 	return nil
 }
@@ -156,10 +153,22 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	// --file is read through its folder, by the rule the answers folder
+	// is read by.
+	dir, file, name := o.answers, "", strings.TrimSuffix(o.answers, "/")
+	if o.file != "" {
+		dir, file = filepath.Dir(o.file), filepath.Base(o.file)
+		name = filepath.ToSlash(dir)
+	}
+	fsys, closeAnswers, err := checks.OpenAnswers(dir)
+	if err != nil {
+		return usageError(i18n.For(o.lang), "cannot read %s: %v", dir, err)
+	}
+	defer closeAnswers()
 	rep, err := checks.Grade(cmd.Context(), o.lab.Spec, o.steps, checks.Options{
-		Answers:     o.fsys,
-		AnswersName: strings.TrimSuffix(o.answers, "/"),
-		File:        o.file,
+		Answers:     fsys,
+		AnswersName: name,
+		File:        file,
 		Live:        lv,
 		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
 		Lang:        o.lang,

@@ -107,6 +107,7 @@ func TestE2E(t *testing.T) {
 		{"lab/solve-all", labSolveAll},
 		{"lab/seed-fails-live", labSeedFailsLive},
 		{"lab/check-ru", labCheckRussian},
+		{"lab/second-lab", labSecondLab},
 		{"lab/reset", labReset},
 		{"lab/down", labDown},
 	}
