@@ -75,7 +75,7 @@ var entries = []entry{
 	msg("no answers folder at %s: run lab check where your answers/ folder is, or pass --answers DIR", "каталога ответов %s нет: запустите lab check там, где лежит ваш каталог answers/, или укажите --answers DIR"),
 	msg("cannot read the answers folder %s: %v", "не удалось прочитать каталог ответов %s: %v"),
 	msg("%s is not a folder: --answers takes the folder that holds step-3.txt, step-5.txt, …; grade one file with --file", "%s — не каталог: --answers принимает каталог, где лежат step-3.txt, step-5.txt, …; один файл проверяется через --file"),
-	msg("lab check: %s; graded offline (steps proven only live are skipped; --offline says this is meant)", "lab check: %s; проверка офлайн (шаги, которые проверяются только на кластере, пропущены; --offline говорит, что так и задумано)"),
+	msg("lab check: %s; graded offline (steps proven only live are skipped; --offline says this is meant)", "lab check: %s; проверка офлайн (шаги, которые проверяются только на кластере, пропущены; если так и задумано, укажите --offline)"),
 	msg("lab check: %v; the nonce cross-checks are skipped", "lab check: %v; сверка nonce пропущена"),
 	msg(", or grade the files alone with --offline", " или проверьте одни файлы с --offline"),
 
