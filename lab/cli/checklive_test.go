@@ -30,9 +30,17 @@ import (
 // The package's tests never reach the cluster or the state of the machine
 // running them: lab check asks the kubeconfig's cluster unless --offline.
 // Tests that want a cluster set KUBECONFIG themselves.
-func init() {
-	os.Setenv("KUBECONFIG", filepath.Join(os.TempDir(), fmt.Sprintf("lab-cli-test-%d", os.Getpid()), "no-kubeconfig"))
-	os.Setenv("XDG_STATE_HOME", filepath.Join(os.TempDir(), fmt.Sprintf("lab-cli-test-%d", os.Getpid()), "state"))
+func TestMain(m *testing.M) {
+	tmp, err := os.MkdirTemp("", "lab-cli-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Setenv("KUBECONFIG", filepath.Join(tmp, "no-kubeconfig"))
+	os.Setenv("XDG_STATE_HOME", filepath.Join(tmp, "state"))
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
 }
 
 // theLab is the lab's pod as a student leaves it after step 2: Running,

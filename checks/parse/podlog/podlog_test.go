@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"iter"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/k8s-debug-lab/lab/checks/parse/internal/parsetest"
 	"github.com/k8s-debug-lab/lab/internal/golden"
 )
 
@@ -201,17 +201,7 @@ func TestHelpers(t *testing.T) {
 }
 
 func sampleFiles(t testing.TB) []string {
-	files, _ := filepath.Glob("testdata/*.txt")
-	real, _ := filepath.Glob("testdata/real/*")
-	for _, f := range real {
-		if !strings.HasSuffix(f, ".golden") && !strings.HasSuffix(f, ".md") {
-			files = append(files, f)
-		}
-	}
-	if len(files) == 0 {
-		t.Fatal("no testdata")
-	}
-	return files
+	return parsetest.Samples(t, "testdata/*.txt", "testdata/real/*")
 }
 
 // TestGolden compares every sample's records with <sample>.golden beside it;
@@ -248,13 +238,7 @@ func TestPartialBounded(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, file := range sampleFiles(f) {
-		data, _ := os.ReadFile(file)
-		if len(data) > 8<<10 {
-			data = data[:8<<10]
-		}
-		f.Add(string(data))
-	}
+	parsetest.Corpus[string](f, 8<<10, "testdata/*.txt", "testdata/real/*")
 	f.Add(`{"log":"\ud83d\ude00\u12","stream":"stdout"}` + "\n" + `{"log":` + "\n2026-02-14T15:22:26Z stdout P x\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		n, nonBlank := 0, 0
@@ -278,22 +262,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func benchInput(b *testing.B, name string) [][]byte {
-	data, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var buf bytes.Buffer
-	for buf.Len() < 4<<20 {
-		buf.Write(data)
-	}
-	b.SetBytes(int64(buf.Len()))
-	return bytes.Split(buf.Bytes(), []byte("\n"))
-}
-
 func benchParse(b *testing.B, split [][]byte) {
-	b.ReportAllocs()
-	b.ResetTimer()
 	for b.Loop() {
 		var p Parser
 		n := 0
@@ -306,5 +275,9 @@ func benchParse(b *testing.B, split [][]byte) {
 	}
 }
 
-func BenchmarkParseCRI(b *testing.B)  { benchParse(b, benchInput(b, "cri-utc-partial.txt")) }
-func BenchmarkParseJSON(b *testing.B) { benchParse(b, benchInput(b, "json-file-partial.txt")) }
+func BenchmarkParseCRI(b *testing.B) {
+	benchParse(b, parsetest.BenchLines(b, 4<<20, "testdata/cri-utc-partial.txt"))
+}
+func BenchmarkParseJSON(b *testing.B) {
+	benchParse(b, parsetest.BenchLines(b, 4<<20, "testdata/json-file-partial.txt"))
+}
