@@ -205,7 +205,7 @@ func TestLessonList(t *testing.T) {
 	}
 
 	r = lab(t, "lesson", "list", "--answers", filepath.Join(t.TempDir(), "none"), "--lang", "ru")
-	if r.code != ExitOK || !strings.Contains(r.out, "Шаг 5: запись HTTP-трафика") || strings.Contains(r.out, "✗") || !strings.Contains(r.out, "lab lesson intro") {
+	if r.code != ExitOK || !strings.Contains(r.out, "Шаг 5: дамп HTTP-трафика") || strings.Contains(r.out, "✗") || !strings.Contains(r.out, "lab lesson intro") {
 		t.Errorf("list without an answers folder: exit %d\n%s", r.code, r.out)
 	}
 }
