@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -362,6 +364,23 @@ func TestLessonFromTheCluster(t *testing.T) {
 		t.Errorf("want the newest running debugger that targets nginx and the pod's IP:\n%s", r.out)
 	}
 
+	// A lesson that names nginx's PIDs gets them from ps in that debug
+	// container (BusyBox ps, captured on the e2e harness: master 6,
+	// worker 11).
+	ps, err := os.ReadFile("../../test/e2e/testdata/captured/ps.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := &psStreams{out: string(ps)}
+	useDeps(t, func(d *Deps) { d.NewStreams = func(*kube.Target) (LabStreams, error) { return streams, nil } })
+	r = lab(t, "lesson", "3", "--plain", "--kubeconfig", kc, "-n", "course")
+	if !strings.Contains(r.out, "-c debugger2 -- ls -la /proc/6/root/etc/nginx/ > answers/step-3.txt") || !strings.Contains(r.out, "yours is `11`") {
+		t.Errorf("want the PIDs of ps in debugger2 in lesson 3:\n%s", r.out)
+	}
+	if streams.got.Container != "debugger2" || streams.got.Namespace != "course" {
+		t.Errorf("ps ran in %s/%s, want course/debugger2", streams.got.Namespace, streams.got.Container)
+	}
+
 	// The lab's namespace is default unless --namespace says otherwise,
 	// whatever namespace the context names.
 	r = lab(t, "lesson", "7", "--kubeconfig", kc, "--context", "other")
@@ -544,4 +563,17 @@ func TestNewestDebugger(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
+}
+
+// psStreams answers lab lesson's ps in the debug container.
+type psStreams struct {
+	LabStreams // nil: a lesson only execs
+	got        kube.ExecOptions
+	out        string
+}
+
+func (p *psStreams) Exec(_ context.Context, o kube.ExecOptions) error {
+	p.got = o
+	_, err := io.WriteString(o.Stdout, p.out)
+	return err
 }
