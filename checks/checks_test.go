@@ -109,7 +109,7 @@ func TestBadInput(t *testing.T) {
 		hint     string // a substring
 		encoding string
 	}{
-		{"missing", func(string) {}, checks.Fail, "answers/step-5.txt not found (nor answers/step-5.pcap, answers/step-5.pcapng)", "tcpdump -nn -i any -e port 80", ""},
+		{"missing", func(string) {}, checks.Fail, "answers/step-5.txt not found (nor answers/step-5.pcap, answers/step-5.pcapng)", "tcpdump -nn -i any -e host <pod IP> and port 80", ""},
 		{"empty", func(d string) { write(t, d, "step-5.txt", nil) }, checks.Fail, "answers/step-5.txt is empty", "tcpdump -nn", ""},
 		{"blank lines only", func(d string) { write(t, d, "step-5.txt", []byte("\n\r\n  \n")) }, checks.Fail, "is empty", "", ""},
 		{"utf-16 from PowerShell", func(d string) { write(t, d, "step-5.txt", utf16le(string(seed))) }, checks.Pass, "", "", "utf-16le"},

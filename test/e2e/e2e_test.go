@@ -108,6 +108,9 @@ func TestE2E(t *testing.T) {
 		{"lab/seed-fails-live", labSeedFailsLive},
 		{"lab/second-lab", labSecondLab},
 		{"lab/reset", labReset},
+		// After the reset: a new pod without ephemeral containers, as a
+		// student who starts over gets.
+		{"lessons/run", lessonRunner},
 		{"lab/down", labDown},
 	}
 	defer func() {

@@ -141,9 +141,12 @@ type checkReport struct {
 	} `json:"results"`
 }
 
-func labCheck(t *testing.T, e *env, answers string) (checkReport, int, string) {
+// labCheck runs lab check on an answers folder: every step, or the
+// steps named.
+func labCheck(t *testing.T, e *env, answers string, steps ...string) (checkReport, int, string) {
 	t.Helper()
-	out, errOut, code := labRun(t, e, 2*time.Minute, "check", "--answers", answers, "-o", "json")
+	args := append(append([]string{"check"}, steps...), "--answers", answers, "-o", "json")
+	out, errOut, code := labRun(t, e, 2*time.Minute, args...)
 	var rep checkReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("lab check -o json: %v\n%s\n%s", err, out, errOut)
