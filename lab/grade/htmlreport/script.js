@@ -38,6 +38,7 @@
     });
     shown.textContent = format.replace("%d", n).replace("%d", all.length);
   }
+  f.name.form.addEventListener("submit", function (e) { e.preventDefault(); });
   ["input", "change"].forEach(function (ev) {
     Object.keys(f).forEach(function (k) { f[k].addEventListener(ev, filter); });
   });
