@@ -77,7 +77,7 @@ the write-up the assignment comes from are flagged too.
 
 Exit codes: 0 every submission was graded (whatever the students scored),
 1 grading was interrupted, 2 usage error, or SUBMISSIONS cannot be read or
-holds no submission, or --out cannot be written.`,
+holds no submission, or --out or --html cannot be written.`,
 		Example: `  lab grade submissions/
   lab grade submissions/ --out grades-week3
   lab grade submissions/ --lang ru --html ~/week3.html
