@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -255,6 +257,39 @@ func TestBrowser(t *testing.T) {
 	}
 	if err := shot(ctx, filepath.Join(out, "report-filtered.png")); err != nil {
 		t.Error(err)
+	}
+
+	// Dark by the system's setting, and print without the controls.
+	media := func(typ, scheme string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: typ,
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+			return err
+		})
+	}
+	background := `getComputedStyle(document.body).backgroundColor`
+	for _, tc := range []struct{ typ, scheme, want, shot string }{
+		{"", "dark", "rgb(13, 17, 23)", "report-dark.png"},
+		{"", "light", "rgb(255, 255, 255)", ""},
+	} {
+		if err := chromedp.Do(ctx, media(tc.typ, tc.scheme)); err != nil {
+			t.Fatal(err)
+		}
+		bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](background))
+		if err != nil || bg != tc.want {
+			t.Errorf("prefers-color-scheme %s: background %q (%v), want %q", tc.scheme, bg, err, tc.want)
+		}
+		if tc.shot != "" {
+			if err := shot(ctx, filepath.Join(out, tc.shot)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if err := chromedp.Do(ctx, media("print", "light")); err != nil {
+		t.Fatal(err)
+	}
+	if eval(`document.querySelector(".filters").offsetParent === null && document.querySelector("nav").offsetParent === null ? 1 : 0`) != 1 {
+		t.Error("printing shows the filters and the navigation")
 	}
 
 	if err := chromedp.Do(ctx, chromedp.Sleep(100*time.Millisecond)); err != nil { // late console messages
