@@ -259,6 +259,19 @@ func TestBrowser(t *testing.T) {
 		t.Error(err)
 	}
 
+	// A link from a reason to a student opens that student's row, even
+	// one the filter hides.
+	hidden := eval(`(function () { var r = document.querySelector("#rows > details.row[hidden]"); return r ? +r.id.slice(2) : -1 })()`)
+	if hidden < 0 {
+		t.Fatal("the filter hid no row")
+	}
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = "#s-%d"`, hidden)), chromedp.Sleep(50*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if eval(fmt.Sprintf(`(function () { var r = document.getElementById("s-%d"); return !r.hidden && r.open ? 1 : 0 })()`, hidden)) != 1 {
+		t.Errorf("a link to #s-%d did not show and open the row", hidden)
+	}
+
 	// Dark by the system's setting, and print without the controls.
 	media := func(typ, scheme string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
