@@ -93,7 +93,7 @@ func TestBrowser(t *testing.T) {
 		t.Skip("-short: the browser test grades a class of 1,000 and starts chromium")
 	}
 	if raceEnabled {
-		t.Skip("skipped under -race (grading 1,000 students there takes minutes); make test runs it again without -race")
+		t.Skip("skipped under -race (it slows grading a class of 1,000 several-fold and checks nothing in a browser); make test runs it again without -race")
 	}
 	exe := chromium(t)
 	out := artifacts(t)
