@@ -17,9 +17,12 @@ install:
 	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/lab
 
 # The README's test command: formatting, vet, every unit test with the race
-# detector, and a short run of every fuzz target.
+# detector, the HTML class report in a headless chromium (skipped under
+# -race, so run once more without it; it skips without chromium unless
+# LAB_BROWSER_REQUIRED=1, as in CI), and a short run of every fuzz target.
 test: lint
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run '^TestBrowser$$' ./lab/grade/htmlreport/
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
 lint:
@@ -49,6 +52,7 @@ e2e:
 bench:
 	./bench/run
 	./bench/grade
+	./bench/report
 
 clean:
 	rm -rf bin

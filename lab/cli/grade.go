@@ -12,7 +12,9 @@ import (
 
 	"github.com/k8s-debug-lab/lab/internal/choice"
 	"github.com/k8s-debug-lab/lab/lab/grade"
+	"github.com/k8s-debug-lab/lab/lab/grade/htmlreport"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lessons"
 )
 
 // gradeFormat is what lab grade prints on stdout.
@@ -38,9 +40,13 @@ type gradeOptions struct {
 	out         string
 	format      string
 	jobs        int
+	html        string
+	lang        string
+	langSet     bool
 
 	lab *labfolder.Lab
 	fmt gradeFormat
+	lng lessons.Lang
 }
 
 func newGradeCmd(streams Streams, g *globals) *cobra.Command {
@@ -58,8 +64,11 @@ encoded is graded as far as it goes; the run never stops for one student.
 
 lab grade prints a table (✓/✗ per step, points) and writes into --out:
 grades.csv (a row per student), grades.json (every verdict, the evidence of
-copying) and reports/<student>.txt (the report lab check gives that student,
-with its hints). Nothing is ever written into SUBMISSIONS.
+copying), reports/<student>.txt (the report lab check gives that student,
+with its hints) and report.html: the class at a glance for the instructor
+(scores, each step's pass rate and most common reasons for failing, copies,
+a student table that sorts and filters), one file that opens from disk,
+in --lang's language. Nothing is ever written into SUBMISSIONS.
 
 Copies are found from values each cluster picks at random (TCP sequence
 numbers, client ports, log times, pod UIDs, the lab's nonce): answers that
@@ -68,13 +77,15 @@ the write-up the assignment comes from are flagged too.
 
 Exit codes: 0 every submission was graded (whatever the students scored),
 1 grading was interrupted, 2 usage error, or SUBMISSIONS cannot be read or
-holds no submission, or --out cannot be written.`,
+holds no submission, or --out or --html cannot be written.`,
 		Example: `  lab grade submissions/
   lab grade submissions/ --out grades-week3
+  lab grade submissions/ --lang ru --html ~/week3.html
   lab grade submissions/ --assignment ./my-course -o csv > grades.csv
   lab grade submissions/ -o json | jq '.copies'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.langSet = cmd.Flags().Changed("lang")
 			if err := o.complete(args); err != nil {
 				return err
 			}
@@ -89,6 +100,9 @@ holds no submission, or --out cannot be written.`,
 	f.StringVar(&o.out, "out", "grades", "the folder for grades.csv, grades.json and reports/ (never inside SUBMISSIONS)")
 	f.StringVarP(&o.format, "format", "o", string(gradeText), "what to print: text (a table), json or csv")
 	f.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "submissions graded at once")
+	f.StringVar(&o.html, "html", "", "where to write the HTML class report (default: report.html in --out)")
+	f.StringVar(&o.lang, "lang", "", "the HTML report's language: en or ru (default from LC_ALL, LC_MESSAGES, LANG)")
+	_ = cmd.RegisterFlagCompletionFunc("lang", completeChoices(lessons.Langs))
 	_ = cmd.MarkFlagDirname("assignment")
 	_ = cmd.MarkFlagDirname("out")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeChoices(gradeFormats))
@@ -100,6 +114,16 @@ func (o *gradeOptions) complete(args []string) error {
 	var err error
 	if o.fmt, err = choice.Parse("format", o.format, gradeFormats); err != nil {
 		return usageErrorf("%v", err)
+	}
+	// The language is lab lesson's: the same flag, the same locale rule.
+	o.lng = lessons.LangFromEnv(os.Getenv)
+	if o.langSet {
+		if o.lng, err = lessons.ParseLang(o.lang); err != nil {
+			return usageErrorf("%v", err)
+		}
+	}
+	if o.html == "" {
+		o.html = filepath.Join(o.out, htmlreport.File)
 	}
 	o.lab, err = loadLab(o.assignment)
 	return err
@@ -127,6 +151,12 @@ func (o *gradeOptions) validate() error {
 	}
 	if fi, err := os.Stat(o.out); err == nil && !fi.IsDir() {
 		return usageErrorf("--out %s is a file: give a folder", o.out)
+	}
+	if within(realPath(o.html), subs) {
+		return usageErrorf("--html %s is inside %s: lab never writes into the submissions; give a file outside it", o.html, o.submissions)
+	}
+	if fi, err := os.Stat(o.html); err == nil && fi.IsDir() {
+		return usageErrorf("--html %s is a folder: give the file to write, e.g. --html %s", o.html, filepath.Join(o.html, htmlreport.File))
 	}
 	return nil
 }
@@ -178,6 +208,9 @@ func (o *gradeOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return usageErrorf("%v (--out %s)", err, o.out)
 	}
+	if err := htmlreport.WriteFile(o.html, htmlreport.Build(c, htmlreport.Lang(o.lng))); err != nil {
+		return usageErrorf("%v (--html)", err)
+	}
 	switch o.fmt {
 	case gradeJSON:
 		err = grade.WriteJSON(o.streams.Out, c)
@@ -189,8 +222,8 @@ func (o *gradeOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return fmt.Errorf("writing the table: %w", err)
 	}
-	summary := fmt.Sprintf("wrote %s, %s and %d reports in %s",
-		filepath.Join(o.out, grade.CSVFile), filepath.Join(o.out, grade.JSONFile), w.Reports, filepath.Join(o.out, grade.ReportsDir))
+	summary := fmt.Sprintf("wrote %s, %s, %s and %d reports in %s",
+		filepath.Join(o.out, grade.CSVFile), filepath.Join(o.out, grade.JSONFile), o.html, w.Reports, filepath.Join(o.out, grade.ReportsDir))
 	if o.fmt == gradeText {
 		fmt.Fprintf(o.streams.Out, "\n%s\n", summary)
 	} else if o.globals.verbosity > 0 {

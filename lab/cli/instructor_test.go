@@ -41,7 +41,7 @@ func TestGradeTable(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, r.out)
 		}
 	}
-	for _, f := range []string{"grades.csv", "grades.json", "reports/anna.txt", "reports/boris.txt"} {
+	for _, f := range []string{"grades.csv", "grades.json", "reports/anna.txt", "reports/boris.txt", "report.html"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
@@ -76,6 +76,37 @@ func TestGradeJSONAndCSVAreTheOnlyOutput(t *testing.T) {
 	}
 }
 
+// The HTML report goes where --html says, in --lang's language, else in
+// the locale's, as lab lesson's does.
+func TestGradeHTML(t *testing.T) {
+	subs := class(t)
+	for _, tc := range []struct {
+		name, lang string
+		args       []string
+		want       string
+	}{
+		{"flag", "", []string{"--lang", "ru"}, `<html lang="ru">`},
+		{"flag over locale", "ru_RU.UTF-8", []string{"--lang", "EN"}, `<html lang="en">`},
+		{"locale", "ru_RU.UTF-8", nil, `<html lang="ru">`},
+		{"default", "C", nil, `<html lang="en">`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("LC_ALL", "")
+			t.Setenv("LC_MESSAGES", "")
+			t.Setenv("LANG", tc.lang)
+			page := filepath.Join(t.TempDir(), "week 3", "class.html")
+			r := lab(t, append([]string{"grade", subs, "--out", t.TempDir(), "--html", page}, tc.args...)...)
+			if r.code != ExitOK || !strings.Contains(r.out, page) {
+				t.Fatalf("exit %d: %v\n%s", r.code, r.returnedError, r.out)
+			}
+			data, err := os.ReadFile(page)
+			if err != nil || !strings.Contains(string(data), tc.want) || !strings.Contains(string(data), "boris") {
+				t.Errorf("%s: %v; want %s and every student", page, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestGradeUsageErrors(t *testing.T) {
 	subs := class(t)
 	parent := t.TempDir()
@@ -98,6 +129,9 @@ func TestGradeUsageErrors(t *testing.T) {
 		{"output is a file", []string{"grade", subs, "--out", file}, "is a file"},
 		{"unknown format", []string{"grade", subs, "-o", "xml"}, "unknown format: xml (want text, json or csv)"},
 		{"no jobs", []string{"grade", subs, "--jobs", "0"}, "at least one"},
+		{"page inside the submissions", []string{"grade", subs, "--out", parent, "--html", filepath.Join(subs, "anna", "r.html")}, "lab never writes into the submissions"},
+		{"page is a folder", []string{"grade", subs, "--out", t.TempDir(), "--html", parent}, "is a folder"},
+		{"unknown language", []string{"grade", subs, "--lang", "de"}, "unknown language: de (want en or ru)"},
 		{"bad assignment", []string{"grade", subs, "--assignment", subs}, "no assignment.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
