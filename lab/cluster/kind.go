@@ -24,6 +24,7 @@ import (
 	kindlog "sigs.k8s.io/kind/pkg/log"
 	"sigs.k8s.io/yaml"
 
+	"github.com/k8s-debug-lab/lab/lab/images"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
 
@@ -277,7 +278,7 @@ func (p *kindProvider) create(ctx context.Context, lib *kindcluster.Provider, lo
 	select {
 	case err := <-done:
 		if err != nil {
-			return kindErr(fmt.Sprintf("creating kind cluster %s", p.opts.Name), err)
+			return pullErr(kindErr(fmt.Sprintf("creating kind cluster %s", p.opts.Name), err))
 		}
 		return nil
 	case <-ctx.Done():
@@ -456,6 +457,32 @@ func kindErr(what string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// NodeImagePullError is kind failing to pull its node image, explained.
+type NodeImagePullError struct {
+	Pull images.PullFailure
+	Err  error
+}
+
+func (e *NodeImagePullError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n%s\nWhat to do:", e.Pull, e.Err)
+	for _, w := range e.Pull.WaysOut(false) {
+		b.WriteString("\n  - " + w)
+	}
+	return b.String()
+}
+
+func (e *NodeImagePullError) Unwrap() error { return e.Err }
+
+// pullErr explains an error from kind's create when it is a failed pull of
+// the node image (kind says `failed to pull image "kindest/node:…"`).
+func pullErr(err error) error {
+	if !strings.Contains(err.Error(), "failed to pull image") {
+		return err
+	}
+	return &NodeImagePullError{Pull: images.ClassifyPull("", err.Error()), Err: err}
 }
 
 func lastLines(s string, n int) string {
