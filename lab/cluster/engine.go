@@ -3,11 +3,15 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http/httpproxy"
 )
 
 // Engine is a container engine kind can run its nodes on.
@@ -112,4 +116,77 @@ func firstLine(s string) string {
 		}
 	}
 	return ""
+}
+
+// Run runs the engine's client with args, stdin and stdout as given; an
+// error carries the last lines the client printed on stderr.
+func (e Engine) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, args ...string) error {
+	if e.Path == "" {
+		return fmt.Errorf("%s is not installed", e.Name)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, e.Path, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return fmt.Errorf("%s %s: %s", e.Name, strings.Join(args, " "), lastLines(msg, 5))
+		}
+		return fmt.Errorf("%s %s: %w", e.Name, strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// ImageInfo is what the engine knows about an image it holds.
+type ImageInfo struct {
+	// ID is the image's config digest.
+	ID          string   `json:"Id"`
+	RepoTags    []string `json:"RepoTags"`
+	RepoDigests []string `json:"RepoDigests"`
+	OS          string   `json:"Os"`
+	// Architecture and Variant are as the image config says ("arm64", "v8").
+	Architecture string `json:"Architecture"`
+	Variant      string `json:"Variant"`
+}
+
+// Platform is "linux/amd64" (a variant is left out: kind's nodes and the
+// bundle compare OS and architecture).
+func (i ImageInfo) Platform() string { return i.OS + "/" + i.Architecture }
+
+// InspectImage asks the engine about an image it holds; an error means it
+// does not hold it (or does not answer).
+func (e Engine) InspectImage(ctx context.Context, image string) (ImageInfo, error) {
+	var out bytes.Buffer
+	if err := e.Run(ctx, nil, &out, "image", "inspect", "--format", "{{json .}}", image); err != nil {
+		return ImageInfo{}, err
+	}
+	var info ImageInfo
+	if err := json.Unmarshal(out.Bytes(), &info); err != nil {
+		return ImageInfo{}, fmt.Errorf("reading %s image inspect %s: %w", e.Name, image, err)
+	}
+	return info, nil
+}
+
+// Proxy is the proxy configuration the engine pulls through: dockerd's
+// own (its environment, daemon.json's "proxies", as docker info shows
+// them), which need not be lab's; podman and nerdctl pull from the client,
+// so for them it is the environment lab runs in.
+func (e Engine) Proxy(ctx context.Context) *httpproxy.Config {
+	if e.Name != "docker" {
+		return httpproxy.FromEnvironment()
+	}
+	ctx, cancel := context.WithTimeout(ctx, engineProbeTimeout)
+	defer cancel()
+	var out bytes.Buffer
+	if err := e.Run(ctx, nil, &out, "info", "--format", "{{json .HTTPProxy}} {{json .HTTPSProxy}} {{json .NoProxy}}"); err != nil {
+		return httpproxy.FromEnvironment()
+	}
+	var cfg httpproxy.Config
+	fields := []*string{&cfg.HTTPProxy, &cfg.HTTPSProxy, &cfg.NoProxy}
+	dec := json.NewDecoder(&out)
+	for _, f := range fields {
+		if err := dec.Decode(f); err != nil {
+			return httpproxy.FromEnvironment()
+		}
+	}
+	return &cfg
 }

@@ -71,7 +71,7 @@ var causes = []struct {
 		"the image has no variant for the node's platform"},
 	{Unauthorized, regexp.MustCompile(`pull access denied|insufficient_scope|authorization failed|\b401 Unauthorized|\b403 Forbidden|unauthorized:|denied: requested access`),
 		"the registry refused: the repository does not exist, or it is private and wants credentials"},
-	{NotFound, regexp.MustCompile(`: not found|manifest unknown|\bnot found\b|\b404 Not Found|NotFound desc`),
+	{NotFound, regexp.MustCompile(`: not found|manifest unknown|\bnot found\b|\b404 Not Found|HTTP 404|NotFound desc`),
 		"the registry has no such image or tag: check the name"},
 }
 
