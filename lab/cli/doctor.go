@@ -300,13 +300,20 @@ func writeDoctor(w io.Writer, rep *doctor.Report, color bool) {
 	for _, f := range rep.Findings {
 		width = max(width, len(f.Check))
 	}
+	fixedBy := map[string]string{}
 	for _, f := range rep.Findings {
 		mark := doctorMarks[f.Severity]
 		if color {
 			mark = "\x1b[" + doctorColors[f.Severity] + "m" + mark + "\x1b[0m"
 		}
 		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, f.Check, f.Message)
-		if f.Fix != "" {
+		switch first, seen := fixedBy[f.Fix]; {
+		case f.Fix == "":
+		case seen:
+			// Offline, every image has the same way out: say it once.
+			fmt.Fprintf(w, "  %-*s  fix: as for %s\n", width, "", first)
+		default:
+			fixedBy[f.Fix] = f.Check
 			fmt.Fprintf(w, "  %-*s  fix: %s\n", width, "", f.Fix)
 		}
 	}

@@ -190,7 +190,7 @@ func TestFindings(t *testing.T) {
 				p.ImagePlatforms = offline
 				p.EngineImage = notInEngine
 			},
-			message: "kindest/node:v1.37.0@sha256:a1ed (kind's node image) is not in the container engine, and cannot be pulled: the registry's name does not resolve",
+			message: "kindest/node:v1.37.0@sha256:a1ed (kind's node image) is not in the container engine, and cannot be pulled (dns: lookup registry-1.docker.io on 127.0.0.53:53: no such host): the registry's name does not resolve",
 			fix:     "lab up --node-image IMAGE",
 		},
 		{

@@ -115,7 +115,7 @@ func checkImage(ctx context.Context, in Input, p Probes, facts *ClusterFacts, ar
 	case in.Provider != cluster.Kind:
 		where = "not on the nodes"
 	}
-	f.Message = fmt.Sprintf("%s is %s, and cannot be pulled: %s (%s: %s)", what, where, pf.Why, pf.Cause, pf.Detail)
+	f.Message = fmt.Sprintf("%s is %s, and cannot be pulled (%s: %s): %s", what, where, pf.Cause, pf.Short(), pf.Why)
 	f.Fix = strings.Join(pf.WaysOut(by == ByNodes), "; ")
 	if f.Severity == Warn {
 		f.Message += "; the cluster's nodes may still reach the registry"

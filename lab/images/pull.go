@@ -128,6 +128,17 @@ func (f PullFailure) WaysOut(node bool) []string {
 	return out
 }
 
+// Short is the end of the message, where Go's net package and the
+// registries say what went wrong: "lookup registry-1.docker.io on
+// 127.0.0.53:53: no such host".
+func (f PullFailure) Short() string {
+	parts := strings.Split(f.Detail, ": ")
+	if len(parts) > 2 {
+		parts = parts[len(parts)-2:]
+	}
+	return strings.Join(parts, ": ")
+}
+
 // String is "IMAGE: why (detail)".
 func (f PullFailure) String() string {
 	img := f.Image
