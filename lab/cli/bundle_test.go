@@ -182,3 +182,15 @@ func writeBundle(t *testing.T, platform string) string {
 	}
 	return p
 }
+
+// kind failing to pull its node image is no unreachable cluster (3),
+// however much its message speaks of hosts not found.
+func TestNodeImagePullIsNotUnreachable(t *testing.T) {
+	err := (&session{}).clusterErr(&cluster.NodeImagePullError{
+		Pull: images.ClassifyPull("kindest/node:v1.37.0", "dial tcp: lookup registry-1.docker.io on 127.0.0.53:53: no such host"),
+		Err:  fmt.Errorf("creating kind cluster lab: failed to pull image"),
+	})
+	if got := ExitCode(err); got != ExitFailed {
+		t.Errorf("exit %d, want %d", got, ExitFailed)
+	}
+}

@@ -55,9 +55,16 @@ pod that drifted from the manifest is recreated. Before changing anything lab
 prints the context and API server, and it refuses an API server that is not
 on this machine unless you name the context with --context and add --yes.
 
+With --bundle FILE (kind), the images come from an offline bundle made by
+lab bundle save: it is verified first (a damaged bundle, or one for another
+platform, is refused before anything is created), its node image is loaded
+into the container engine and the rest into the nodes; nothing is pulled.
+
 Exit codes: 0 the lab is ready, 1 the pod did not become Ready (its events
-and what to do are printed) or an object lab did not create is in the way,
-2 usage error or a refused context, 3 the cluster could not be reached.`,
+and what to do are printed), kind could not get its node image (why, and
+the ways out, are printed) or an object lab did not create is in the way,
+2 usage error, a refused context or bundle, 3 the cluster could not be
+reached.`,
 		Example: `  lab up
   lab up --provider kind --preload              # copy the images from your Docker into kind
   lab up --provider kind --bundle lab-bundle.tar   # a classroom without internet (lab bundle save)
