@@ -52,10 +52,11 @@ func machineProbes(engines func(context.Context) []cluster.Engine, clusterFacts 
 		GOARCH:         runtime.GOARCH,
 		Cluster:        clusterFacts,
 		ImagePlatforms: func(ctx context.Context, image string, by doctor.Puller) ([]string, error) {
-			// The nodes pull through what kind passes them: lab's own
-			// environment; the engine through its own settings.
-			proxy := httpproxy.FromEnvironment()
-			if e, ok := cluster.FirstAnswering(engines(ctx)); ok && by == doctor.ByEngine {
+			// The nodes pull through what kind passes them; the engine
+			// through its own settings.
+			e, _ := cluster.FirstAnswering(engines(ctx))
+			proxy := kindNodeProxy(e.Name)
+			if e.Answers() && by == doctor.ByEngine {
 				proxy = e.Proxy(ctx)
 			}
 			return doctor.ImagePlatforms(ctx, doctor.RegistryClient(proxy), image)
@@ -162,7 +163,8 @@ func (o *doctorOptions) run(ctx context.Context) error {
 		needed = append([]doctor.NeededImage{{Role: doctor.RoleNode, Name: node}}, needed...)
 	}
 	in.Images = needed
-	in.NodeProxy = httpproxy.FromEnvironment()
+	e, _ := cluster.FirstAnswering(s.probedEngines(ctx))
+	in.NodeProxy = kindNodeProxy(e.Name)
 	rep := doctor.Run(ctx, in, o.globals.deps.DoctorProbes(s.probedEngines, o.clusterFacts))
 	s.log.Done()
 	if o.output == outputJSON {
@@ -262,6 +264,15 @@ func neededImages(l *labfolder.Lab, nginxImage string) ([]doctor.NeededImage, er
 		}
 	}
 	return out, nil
+}
+
+// kindNodeProxy is the proxy configuration kind would pass into its
+// nodes, running on engine ("" when none answers: docker's rules).
+func kindNodeProxy(engine string) *httpproxy.Config {
+	if engine == "" {
+		engine = "docker"
+	}
+	return cluster.NodeProxy(engine, os.Getenv, os.ReadFile)
 }
 
 // bundlePlatform is the platform a bundle must be for here: kind's nodes

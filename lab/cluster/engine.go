@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -189,4 +190,57 @@ func (e Engine) Proxy(ctx context.Context) *httpproxy.Config {
 		}
 	}
 	return &cfg
+}
+
+// NodeProxy is the proxy configuration kind passes into its nodes, read
+// the way kind (v0.33) reads it: HTTP_PROXY, HTTPS_PROXY and NO_PROXY
+// (upper case first, then lower) from the environment lab runs in; with
+// Docker and neither proxy variable set, the blanks are filled from the
+// docker client's config.json "proxies" (the entry for DOCKER_HOST, else
+// "default"). kind adds the cluster's subnets and node names to NO_PROXY;
+// those never name a registry, so they are left out here.
+func NodeProxy(engine string, getenv func(string) string, readFile func(string) ([]byte, error)) *httpproxy.Config {
+	get := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return getenv(strings.ToLower(name))
+	}
+	cfg := &httpproxy.Config{HTTPProxy: get("HTTP_PROXY"), HTTPSProxy: get("HTTPS_PROXY"), NoProxy: get("NO_PROXY")}
+	if engine != "docker" || cfg.HTTPProxy != "" || cfg.HTTPSProxy != "" {
+		return cfg
+	}
+	path := ""
+	if dir := getenv("DOCKER_CONFIG"); dir != "" {
+		path = filepath.Join(dir, "config.json")
+	} else if home := getenv("HOME"); home != "" {
+		path = filepath.Join(home, ".docker", "config.json")
+	}
+	data, err := readFile(path)
+	if path == "" || err != nil {
+		return cfg
+	}
+	var file struct {
+		Proxies map[string]struct {
+			HTTPProxy  string `json:"httpProxy"`
+			HTTPSProxy string `json:"httpsProxy"`
+			NoProxy    string `json:"noProxy"`
+		} `json:"proxies"`
+	}
+	if json.Unmarshal(data, &file) != nil {
+		return cfg
+	}
+	p, ok := file.Proxies[getenv("DOCKER_HOST")]
+	if !ok {
+		p = file.Proxies["default"]
+	}
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{{&cfg.HTTPProxy, p.HTTPProxy}, {&cfg.HTTPSProxy, p.HTTPSProxy}, {&cfg.NoProxy, p.NoProxy}} {
+		if *f.dst == "" {
+			*f.dst = f.src
+		}
+	}
+	return cfg
 }
