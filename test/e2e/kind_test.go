@@ -307,8 +307,11 @@ func kindClusterUp(t *testing.T, k *kindLeg) bool {
 }
 
 // downIfUp deletes the cluster when a step failed before down ran.
+// With no dockerd answering (the offline bundle part stops its own),
+// there is no cluster either.
 func (k *kindLeg) downIfUp(t *testing.T) {
-	if ps := k.docker(t, "ps", "-aq", "--filter", "label=io.x-k8s.kind.cluster=lab"); ps == "" {
+	ps, err := kindRun(t, time.Minute, k.env, "docker", "ps", "-aq", "--filter", "label=io.x-k8s.kind.cluster=lab")
+	if err != nil || strings.TrimSpace(ps) == "" {
 		return
 	}
 	if out, err := kindRun(t, 5*time.Minute, k.env, k.lab, "down", "--provider", "kind", "--yes"); err != nil {
