@@ -28,6 +28,10 @@ and there:
   lab up --provider kind --bundle FILE       # loads it; nothing is pulled
 
 A bundle is for one platform: kind's nodes run this machine's architecture.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return usageErrorf("name what to do: lab bundle save FILE")
+		},
 	}
 	sub := newBundleSaveCmd(streams, g)
 	wrapArgs(sub)

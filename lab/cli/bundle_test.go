@@ -114,6 +114,14 @@ func TestBundleSavePullsWhatIsMissing(t *testing.T) {
 	}
 }
 
+func TestBundleWithoutAVerbIsAUsageError(t *testing.T) {
+	for _, args := range [][]string{{"bundle"}, {"bundle", "load"}, {"bundle", "save"}} {
+		if r := lab(t, args...); r.code != ExitUsage {
+			t.Errorf("lab %v: exit %d, want %d", args, r.code, ExitUsage)
+		}
+	}
+}
+
 // A bundle lab up cannot use is refused before any cluster exists.
 func TestUpRefusesABadBundle(t *testing.T) {
 	calls := fakeDocker(t, nil)
