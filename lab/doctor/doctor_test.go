@@ -243,7 +243,7 @@ func TestFindings(t *testing.T) {
 			name: "offline, someone else's cluster", in: Input{Provider: cluster.Existing},
 			check: "image/workload", severity: Warn,
 			probes:  func(p *Probes) { p.ImagePlatforms = offline },
-			message: "the cluster's nodes may still reach the registry", fix: "HTTPS_PROXY",
+			message: "the cluster's nodes may still reach the registry", fix: "lab up --provider kind --bundle FILE",
 		},
 		{
 			name: "a misspelt image", in: Input{Provider: cluster.Kind},

@@ -117,8 +117,12 @@ func checkImage(ctx context.Context, in Input, p Probes, facts *ClusterFacts, ar
 	}
 	f.Message = fmt.Sprintf("%s is %s, and cannot be pulled (%s: %s): %s", what, where, pf.Cause, pf.Short(), pf.Why)
 	f.Fix = strings.Join(pf.WaysOut(by == ByNodes), "; ")
-	if f.Severity == Warn {
+	switch in.Provider {
+	case cluster.Existing:
 		f.Message += "; the cluster's nodes may still reach the registry"
+		f.Fix = "if lab up then reports ImagePullBackOff, the nodes cannot reach it either: give them a proxy or a registry mirror, or use a kind cluster on this machine with lab up --provider kind --bundle FILE (lab bundle save FILE where the images can be pulled)"
+	case cluster.Minikube:
+		f.Fix = "load it into minikube from this machine's engine: minikube image load " + img.Name + "; or " + f.Fix
 	}
 	return f
 }
