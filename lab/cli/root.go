@@ -152,6 +152,7 @@ Exit codes: 0 success (every selected step passes), 1 a check failed,
 		newAssignmentCmd(streams),
 		newTrafficCmd(streams, g),
 		newSolveCmd(streams, g),
+		newBundleCmd(streams, g),
 	)
 	// Bad argument counts are usage errors too.
 	for _, c := range root.Commands() {

@@ -173,6 +173,12 @@ func (s *session) clusterErr(err error) error {
 	if errors.As(err, &ee) {
 		return err
 	}
+	var pull *cluster.NodeImagePullError
+	if errors.As(err, &pull) {
+		// Not the cluster's reachability: its node image could not be had
+		// (the message says why and what to do).
+		return &ExitError{Code: ExitFailed, Err: err}
+	}
 	var engine *cluster.EngineError
 	if errors.Is(err, cluster.ErrNoCluster) || errors.As(err, &engine) || kube.IsUnreachable(err) {
 		return &ExitError{Code: ExitCluster, Err: err}

@@ -201,7 +201,7 @@ func TestUpExplainsAFailingPod(t *testing.T) {
 	lc := newLabCluster(t)
 	lc.FailImage("example.org/amd64-only")
 	r := lab(t, "up", "--nginx-image", "example.org/amd64-only").must(t, ExitFailed)
-	for _, want := range []string{"TYPE", "Failed to pull image", "linux/arm64", "--preload", "--image-archive"} {
+	for _, want := range []string{"TYPE", "Failed to pull image", "linux/arm64", "(platform)", "--nginx-image"} {
 		if !strings.Contains(r.err, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.err)
 		}
@@ -334,20 +334,20 @@ func TestDoctorExitCodes(t *testing.T) {
 	healthy := func(e func(context.Context) []cluster.Engine, c func(context.Context) (*doctor.ClusterFacts, error)) doctor.Probes {
 		p := machineProbes(e, c)
 		p.KubectlVersion = func(context.Context) (string, error) { return "v1.36.1", nil }
-		p.ImagePlatforms = func(context.Context, string) ([]string, error) { return []string{"linux/arm64"}, nil }
+		p.ImagePlatforms = func(context.Context, string, doctor.Puller) ([]string, error) { return []string{"linux/arm64"}, nil }
 		return p
 	}
 	useProbes := func(p probes) { useDeps(t, func(d *Deps) { d.DoctorProbes = p }) }
 	useProbes(healthy)
 	r := lab(t, "doctor", "--provider", "existing").must(t, ExitOK)
-	for _, want := range []string{"✓ kubectl", "✓ cluster", "✓ architecture", "✓ capabilities", "nothing blocks the lab"} {
+	for _, want := range []string{"✓ kubectl", "✓ cluster", "✓ image/workload", "✓ image/debugger", "✓ capabilities", "nothing blocks the lab"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("doctor lacks %q:\n%s", want, r.out)
 		}
 	}
 	useProbes(func(e func(context.Context) []cluster.Engine, c func(context.Context) (*doctor.ClusterFacts, error)) doctor.Probes {
 		p := healthy(e, c)
-		p.ImagePlatforms = func(context.Context, string) ([]string, error) { return []string{"linux/amd64"}, nil }
+		p.ImagePlatforms = func(context.Context, string, doctor.Puller) ([]string, error) { return []string{"linux/amd64"}, nil }
 		return p
 	})
 	r = lab(t, "doctor", "--provider", "existing", "-o", "json").must(t, ExitFailed)
