@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/report"
+	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/record"
 )
 
 // checkOptions are lab check's flags, completed into what grading needs.
@@ -25,6 +28,7 @@ type checkOptions struct {
 	assignment string
 	format     string
 	offline    bool
+	requireRec bool
 	kf         kubeconfigFlags
 
 	lab    *labfolder.Lab
@@ -82,7 +86,8 @@ named with --context or --kubeconfig did not answer.`,
 	f.StringVar(&o.file, "file", "", "grade this file instead of the step's answers file (one step only)")
 	f.StringVar(&o.assignment, "assignment", "", "an assignment folder holding assignment.yaml (default: the built-in one)")
 	f.StringVarP(&o.format, "format", "o", string(report.Text), "output format: text, json, junit or classroom")
-	f.BoolVar(&o.offline, "offline", false, "grade the files only; do not contact the lab's cluster")
+	f.BoolVar(&o.offline, "offline", false, "grade without the lab's cluster: against the lab record answers/lab-record.json if there is one")
+	f.BoolVar(&o.requireRec, "require-record", false, "graded without the cluster, fail every step when there is no lab record (as the spec's record: required does)")
 	o.kf.addTo(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", completeChoices(report.Formats))
 	_ = cmd.MarkFlagDirname("answers")
@@ -104,6 +109,25 @@ func (o *checkOptions) complete(args []string) error {
 		o.fsys = os.DirFS(o.answers)
 	}
 	return nil
+}
+
+// gradeOffline grades without the cluster: against the lab record in the
+// answers folder when there is one. A record that cannot be used (another
+// assignment, a format this lab does not read, damaged) is an input error,
+// exit 2.
+func (o *checkOptions) gradeOffline(ctx context.Context, opts checks.Options) (*checks.Report, error) {
+	rec, err := record.Read(os.DirFS(o.answers), o.lab.Spec)
+	switch {
+	case errors.Is(err, record.ErrNone):
+		rec = nil
+	case err != nil:
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w", o.answers, err)}
+	}
+	out, err := record.Grade(ctx, o.lab.Spec, o.steps, opts, rec, o.requireRec || o.lab.Spec.Record == spec.RecordRequired)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return out.Report, nil
 }
 
 // loadLab opens the lab folder --assignment names, or the built-in lab;
@@ -146,19 +170,32 @@ func (o *checkOptions) validate() error {
 }
 
 func (o *checkOptions) run(cmd *cobra.Command) error {
-	lv, err := o.liveChecks(cmd.Context())
+	ctx := cmd.Context()
+	lr, err := o.liveChecks(ctx)
 	if err != nil {
 		return err
 	}
-	rep, err := checks.Grade(cmd.Context(), o.lab.Spec, o.steps, checks.Options{
+	opts := checks.Options{
 		Answers:     o.fsys,
 		AnswersName: strings.TrimSuffix(o.answers, "/"),
 		File:        o.file,
-		Live:        lv,
 		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
-	})
-	if err != nil {
-		return usageErrorf("%v", err)
+	}
+	var rep *checks.Report
+	if lr != nil {
+		opts.Live = lr.live
+		if rep, err = checks.Grade(ctx, o.lab.Spec, o.steps, opts); err != nil {
+			return usageErrorf("%v", err)
+		}
+		full := rep
+		if o.file != "" {
+			full = nil // the record is of the answers folder, not of --file
+		}
+		if err := writeRecord(ctx, o.streams, o.lab.Spec, record.ByCheck, opts.AnswersName, lr, full); err != nil {
+			fmt.Fprintf(o.streams.ErrOut, "lab check: %v; offline grading will not find this run\n", err)
+		}
+	} else if rep, err = o.gradeOffline(ctx, opts); err != nil {
+		return err
 	}
 	err = report.Write(o.streams.Out, o.fmt, rep, report.Options{Color: o.fmt == report.Text && isTerminal(o.streams.Out) && os.Getenv("NO_COLOR") == ""})
 	if err != nil {

@@ -19,11 +19,13 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
+	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/live"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/kube/kubetest"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/record"
 	"github.com/k8s-debug-lab/lab/lab/state"
 )
 
@@ -176,9 +178,21 @@ func verdictsOf(t *testing.T, out string) (bool, map[string]string) {
 	return doc.Offline, v
 }
 
+// answersCopy is a copy of an answers folder that a live lab check may
+// write its record into: testdata stays as it is.
+func answersCopy(t *testing.T, src string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "answers")
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestCheckLive(t *testing.T) {
 	lc := checkCluster(t)
-	r := lab(t, "check", "--answers", seed, "-o", "json")
+	answers := answersCopy(t, seed)
+	r := lab(t, "check", "--answers", answers, "-o", "json")
 	offline, v := verdictsOf(t, r.out)
 	if offline {
 		t.Error("a report graded against the cluster says offline")
@@ -195,18 +209,42 @@ func TestCheckLive(t *testing.T) {
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("verdicts (-want +got):\n%s", diff)
 	}
-	if r.code != ExitFailed || r.err != "" {
-		t.Errorf("exit %d, stderr %q", r.code, r.err)
+	recPath := filepath.Join(answers, record.FileName)
+	if wantErr := "lab check: wrote " + recPath + ", the lab record grading without the cluster checks the answers against\n"; r.code != ExitFailed || r.err != wantErr {
+		t.Errorf("exit %d, stderr %q, want %q", r.code, r.err, wantErr)
 	}
 	if w := kubetest.Writes(lc.Actions()); len(w) != 0 {
 		t.Errorf("lab check wrote to the cluster: %v", w)
 	}
+	if _, err := os.Stat(recPath); err != nil {
+		t.Fatalf("no lab record after a live lab check: %v", err)
+	}
 
-	// --offline never builds a client.
+	// --offline never builds a client; it grades against the record, and
+	// says that steps 1 and 2 were recorded live.
 	lc.connections = 0
-	r = lab(t, "check", "--answers", seed, "-o", "json", "--offline")
-	if offline, v := verdictsOf(t, r.out); !offline || v["step-1"] != "skip proven only against the lab's cluster; skipped offline" || lc.connections != 0 {
-		t.Errorf("--offline: offline %v, step-1 %q, %d connections", offline, v["step-1"], lc.connections)
+	r = lab(t, "check", "--answers", answers, "-o", "json", "--offline")
+	offline, v = verdictsOf(t, r.out)
+	if !offline || !strings.HasPrefix(v["step-1"], "pass recorded live at ") || !strings.HasPrefix(v["step-2"], "pass recorded live at ") || lc.connections != 0 {
+		t.Errorf("--offline: offline %v, step-1 %q, step-2 %q, %d connections", offline, v["step-1"], v["step-2"], lc.connections)
+	}
+	// The cross rules run against the recorded nonce and IP.
+	for _, step := range []string{"step-5", "step-6", "step-7", "star"} {
+		if v[step] != want[step] {
+			t.Errorf("--offline %s = %q, want %q as live", step, v[step], want[step])
+		}
+	}
+
+	// Without the record, the answers were not checked against anything.
+	if err := os.Remove(recPath); err != nil {
+		t.Fatal(err)
+	}
+	r = lab(t, "check", "--answers", answers, "-o", "json", "--offline")
+	if offline, v := verdictsOf(t, r.out); !offline || v["step-1"] != "skip proven only against the lab's cluster; skipped offline" {
+		t.Errorf("--offline without a record: offline %v, step-1 %q", offline, v["step-1"])
+	}
+	if !strings.Contains(r.out, `"checked": "nothing"`) || !strings.Contains(r.out, checks.NotChecked) {
+		t.Errorf("--offline without a record does not say it was not checked:\n%s", r.out)
 	}
 }
 
