@@ -67,8 +67,9 @@ const (
 // Bounds on what a record keeps, so that a cluster with a thousand node
 // debug pods or a spec with long messages still gives a small file.
 const (
-	maxItems   = 16  // containers, debug containers, node debuggers
+	maxItems   = 8   // containers, debug containers, capabilities, node debuggers
 	maxName    = 253 // a Kubernetes name's limit
+	maxShort   = 64  // an address, a capability, a runtime, a way of traffic
 	maxText    = 512 // images, messages, evidence
 	maxTraffic = state.MaxRuns
 )
@@ -321,7 +322,7 @@ func clusterOf(in Input) Cluster {
 				rp.ImageDigest = clip(cs.ImageID[i:], maxName)
 			}
 			if rt, _, ok := strings.Cut(cs.ContainerID, "://"); ok {
-				rp.Runtime = clip(rt, maxName)
+				rp.Runtime = clip(rt, maxShort)
 			}
 		}
 		c.Pod = rp
@@ -333,7 +334,7 @@ func clusterOf(in Input) Cluster {
 			d := DebugContainer{Name: clip(e.Name, maxName), Image: clip(e.Image, maxText), Target: clip(e.TargetContainerName, maxName), State: states[e.Name]}
 			if sc := e.SecurityContext; sc != nil && sc.Capabilities != nil {
 				for _, cp := range last(sc.Capabilities.Add, maxItems) {
-					d.Capabilities = append(d.Capabilities, clip(string(cp), maxName))
+					d.Capabilities = append(d.Capabilities, clip(string(cp), maxShort))
 				}
 			}
 			c.DebugContainers = append(c.DebugContainers, d)
@@ -355,7 +356,7 @@ func clusterOf(in Input) Cluster {
 	}
 	if in.State != nil {
 		for _, run := range last(in.State.Traffic, maxTraffic) {
-			c.Traffic = append(c.Traffic, Traffic{Via: clip(run.Via, maxName), Source: clip(run.Source, maxName), Start: run.Start.UTC(), End: run.End.UTC(), Sent: run.Sent, OK: run.OK})
+			c.Traffic = append(c.Traffic, Traffic{Via: clip(run.Via, maxShort), Source: clip(run.Source, maxShort), Start: run.Start.UTC(), End: run.End.UTC(), Sent: run.Sent, OK: run.OK})
 		}
 	}
 	return c
