@@ -38,6 +38,7 @@ type gradeOptions struct {
 	out         string
 	format      string
 	jobs        int
+	requireRec  bool
 
 	lab *labfolder.Lab
 	fmt gradeFormat
@@ -89,6 +90,7 @@ holds no submission, or --out cannot be written.`,
 	f.StringVar(&o.out, "out", "grades", "the folder for grades.csv, grades.json and reports/ (never inside SUBMISSIONS)")
 	f.StringVarP(&o.format, "format", "o", string(gradeText), "what to print: text (a table), json or csv")
 	f.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "submissions graded at once")
+	f.BoolVar(&o.requireRec, "require-record", false, "fail every step of a submission without a lab record (answers/lab-record.json), as the spec's record: required does")
 	_ = cmd.MarkFlagDirname("assignment")
 	_ = cmd.MarkFlagDirname("out")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeChoices(gradeFormats))
@@ -157,7 +159,7 @@ func within(p, dir string) bool {
 }
 
 func (o *gradeOptions) run(cmd *cobra.Command) error {
-	opts := grade.Options{Jobs: o.jobs}
+	opts := grade.Options{Jobs: o.jobs, RequireRecord: o.requireRec}
 	// Progress is for a person watching a terminal; logs stay clean.
 	if isTerminal(o.streams.ErrOut) {
 		opts.Progress = func(done, total int) {

@@ -233,6 +233,9 @@ func New(a *spec.Assignment, in Input) (*Record, error) {
 		}
 	}
 	for _, s := range a.Steps {
+		if f, ok := hashAnswer(in.Answers, s); ok {
+			r.Files = append(r.Files, f)
+		}
 		res, ok := byID[s.ID]
 		if !ok {
 			continue
@@ -246,9 +249,6 @@ func New(a *spec.Assignment, in Input) (*Record, error) {
 		}
 		st.Evidence = clip(strings.Join(ev, "; "), maxText)
 		r.Steps = append(r.Steps, st)
-		if f, ok := hashAnswer(in.Answers, s); ok {
-			r.Files = append(r.Files, f)
-		}
 	}
 	return r, nil
 }
