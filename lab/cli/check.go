@@ -45,7 +45,8 @@ func newCheckCmd(streams Streams, g *globals) *cobra.Command {
 		Long: `Grade each step from the output you saved in the answers folder.
 
 Every step names its file: answers/step-3.txt, step-5.txt (or step-5.pcap
-from tcpdump -w), step-6.txt, step-7.txt and star.txt. lab only reads them.
+from tcpdump -w), step-6.txt, step-7.txt and star.txt. lab never changes
+them.
 A failed step says what is missing, what to do, and shows the line of your
 output closest to what was expected.
 
@@ -53,8 +54,15 @@ When the lab's cluster answers (within 3 s), lab check also proves steps 1
 and 2 and the node debugger against it, and compares your files with it:
 the pod's IP, node and UID, and the nonce lab traffic put in its requests.
 An answer made on another cluster fails, naming the difference. When no
-cluster answers, the files are graded alone (one line on stderr says so);
---offline does that without asking.
+cluster answers, the files are graded without it (one line on stderr says
+so); --offline does that without asking.
+
+A live check writes the lab record, answers/lab-record.json: what the
+cluster showed and a checksum of each file. Graded without the cluster,
+the answers are checked against it: steps 1 and 2 are scored from it, the
+cross-checks use its facts, and a file changed since it fails, named. A
+record of another assignment is an input error. --require-record (or
+record: required in the assignment) fails a hand-in without a record.
 
 Exit codes: 0 all selected steps pass (skipped ones do not count against
 you), 1 a step failed, 2 usage error or unreadable input, 3 the cluster
