@@ -287,3 +287,66 @@ func builtinSpec(t *testing.T) *spec.Assignment {
 	}
 	return l.Spec
 }
+
+// A live check's record holds the context's name and the server's host,
+// nothing else of a kubeconfig that carries a token and a client key.
+func TestCheckLiveRecordHoldsNoCredential(t *testing.T) {
+	lc := checkCluster(t)
+	const token = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.U0VDUkVU"
+	const key = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tU0VDUkVULUtFWQ=="
+	kc := `apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: "Q0EtREFUQS1TRUNSRVQ="}
+users:
+- name: u
+  user: {token: "` + token + `", client-key-data: "` + key + `"}
+contexts:
+- name: local
+  context: {cluster: local, user: u}
+current-context: local
+`
+	if err := os.WriteFile(lc.kubeconfig, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	answers := answersCopy(t, seed)
+	lab(t, "check", "--answers", answers, "-o", "json").must(t, ExitFailed)
+	data, err := os.ReadFile(filepath.Join(answers, record.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{token, key, "Q0EtREFUQS1TRUNSRVQ=", "c2VjcmV0", "https://"} {
+		if strings.Contains(string(data), secret) {
+			t.Errorf("the lab record holds %q:\n%s", secret, data)
+		}
+	}
+	if !strings.Contains(string(data), `"context": "local"`) || !strings.Contains(string(data), `"server": "127.0.0.1:6443"`) {
+		t.Errorf("the lab record lacks the context and the server's host:\n%s", data)
+	}
+}
+
+func TestCheckOfflineRecordErrors(t *testing.T) {
+	checkCluster(t)
+	answers := answersCopy(t, seed)
+	lab(t, "check", "--answers", answers, "-o", "json").must(t, ExitFailed)
+
+	// --require-record: a hand-in without a record fails every step.
+	bare := answersCopy(t, seed)
+	r := lab(t, "check", "--answers", bare, "--offline", "--require-record", "-o", "json").must(t, ExitFailed)
+	if _, v := verdictsOf(t, r.out); v["star"] != "fail "+record.Required {
+		t.Errorf("--require-record without a record: star %q", v["star"])
+	}
+
+	// A record of another assignment is an input error.
+	path := filepath.Join(answers, record.FileName)
+	data, _ := os.ReadFile(path)
+	other := strings.Replace(string(data), `"name": "kubernetes-debug"`, `"name": "k8s-networking"`, 1)
+	if err := os.WriteFile(path, []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = lab(t, "check", "--answers", answers, "--offline").must(t, ExitUsage)
+	if r.out != "" || !strings.Contains(r.returnedError.Error(), `lab-record.json: made for the assignment "k8s-networking", not "kubernetes-debug"; run lab check where the lab's cluster answers`) {
+		t.Errorf("stdout %q, error %v", r.out, r.returnedError)
+	}
+}
