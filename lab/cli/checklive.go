@@ -105,7 +105,7 @@ func (o *checkOptions) liveChecks(ctx context.Context) (*liveRun, error) {
 		return nil, nil
 	}
 	offline := func(why string) (*liveRun, error) {
-		fmt.Fprintf(o.streams.ErrOut, "lab check: %s; graded offline (steps proven only live are skipped; --offline says this is meant)\n", why)
+		fmt.Fprintf(o.streams.ErrOut, "lab check: %s; graded offline (against the lab record if the answers folder holds one, else steps proven only live are skipped; --offline says this is meant)\n", why)
 		return nil, nil
 	}
 	sess := newSession(o.streams, o.globals, &o.kf, o.lab)
