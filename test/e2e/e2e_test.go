@@ -105,7 +105,6 @@ func TestE2E(t *testing.T) {
 		{"student/kubectl-logs", studentKubectlLogs},
 		{"lab/check-all", labCheckAll},
 		{"lab/solve-all", labSolveAll},
-		{"lab/record-offline", labRecordOffline},
 		{"lab/seed-fails-live", labSeedFailsLive},
 		{"lab/reset", labReset},
 		{"lab/down", labDown},
