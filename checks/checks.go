@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -161,8 +160,9 @@ type Options struct {
 	Answers fs.FS
 	// AnswersName is how the folder is named in messages ("answers").
 	AnswersName string
-	// File, when set, is graded instead of the step's answers file; only
-	// one step may be selected then.
+	// File, when set, is a name in Answers graded instead of the step's
+	// answers files (lab check --file: Answers is then the file's folder);
+	// only one step may be selected then.
 	File string
 	// Live is the cluster's answer; nil means offline.
 	Live *Live
@@ -179,8 +179,11 @@ func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) 
 	if opts.File != "" && len(steps) != 1 {
 		return nil, fmt.Errorf("--file grades one step: name it, e.g. lab check step-5 --file %s", opts.File)
 	}
+	if opts.Answers == nil {
+		opts.Answers = NoAnswers
+	}
 	if opts.AnswersName == "" {
-		opts.AnswersName = "answers"
+		opts.AnswersName = AnswersDir
 	}
 	rep := &Report{
 		APIVersion: spec.APIVersion, Kind: "CheckReport",
@@ -513,39 +516,36 @@ type inputError struct {
 
 func (e *inputError) Error() string { return e.msg }
 
-// openAnswer opens the first of the step's files that exists, or the file
-// given with --file, refusing anything that is not a regular file (a FIFO
-// would block, a directory cannot be graded).
+// openAnswer opens the first of the step's files that exists (or the file
+// given with --file, which the CLI opens the same way, through its
+// folder), refusing anything that is not a regular file (a FIFO would
+// block, a directory cannot be graded) and any link out of the folder.
 func openAnswer(s spec.Step, opts Options) (io.ReadCloser, string, error) {
+	files, hint := s.Files, "check the file's permissions"
 	if opts.File != "" {
-		fi, err := os.Stat(opts.File)
-		if err != nil {
-			return nil, opts.File, &inputError{Error, describeOpenErr(opts.File, err), "check the path given to --file"}
-		}
-		if !fi.Mode().IsRegular() {
-			return nil, opts.File, &inputError{Error, opts.File + " is not a regular file", "give --file the answers file itself"}
-		}
-		f, err := os.Open(opts.File)
-		if err != nil {
-			return nil, opts.File, &inputError{Error, describeOpenErr(opts.File, err), "check the file's permissions"}
-		}
-		return f, opts.File, nil
+		files, hint = []string{opts.File}, "check the path given to --file"
 	}
-	for _, file := range s.Files {
+	for _, file := range files {
 		name := path.Join(opts.AnswersName, file)
 		fi, err := fs.Stat(opts.Answers, file)
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) && opts.File == "" {
 			continue
 		}
+		if leavesFolder(err) {
+			return nil, name, &inputError{Error, name + " is a link that leads out of the " + AnswersDir + " folder", "copy the file itself into the folder: lab reads only what is in it, as lab grade does"}
+		}
 		if err != nil {
-			return nil, name, &inputError{Error, describeOpenErr(name, err), "check the file's permissions"}
+			return nil, name, &inputError{Error, describeOpenErr(name, err), hint}
 		}
 		if !fi.Mode().IsRegular() {
+			if opts.File != "" {
+				return nil, name, &inputError{Error, name + " is not a regular file", "give --file the answers file itself"}
+			}
 			return nil, name, &inputError{Error, name + " is not a regular file", "save the output as a plain file: " + produceOr(s, "the command > "+name)}
 		}
 		f, err := opts.Answers.Open(file)
 		if err != nil {
-			return nil, name, &inputError{Error, describeOpenErr(name, err), "check the file's permissions"}
+			return nil, name, &inputError{Error, describeOpenErr(name, err), hint}
 		}
 		return f, name, nil
 	}

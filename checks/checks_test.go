@@ -217,22 +217,81 @@ func TestSelect(t *testing.T) {
 	}
 }
 
+// fileOptions grade one file, as lab check --file does: through its
+// folder.
+func fileOptions(file string) checks.Options {
+	dir := filepath.Dir(file)
+	return checks.Options{Answers: os.DirFS(dir), AnswersName: filepath.ToSlash(dir), File: filepath.Base(file)}
+}
+
 func TestFileOption(t *testing.T) {
 	a := builtin(t)
 	ctx := context.Background()
 	if _, err := checks.Grade(ctx, a, nil, checks.Options{File: "x"}); err == nil {
 		t.Error("--file with every step selected must be refused")
 	}
-	rep, err := checks.Grade(ctx, a, []string{"star"}, checks.Options{File: "testdata/answers/seed/star.txt"})
+	rep, err := checks.Grade(ctx, a, []string{"star"}, checks.Options{Answers: os.DirFS("testdata/answers/seed"), AnswersName: "testdata/answers/seed", File: "star.txt"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r := rep.Results[0]; r.Status != checks.Pass || r.File != "testdata/answers/seed/star.txt" {
 		t.Errorf("--file: %s %q, want pass on the given file", r.Status, r.File)
 	}
-	rep, _ = checks.Grade(ctx, a, []string{"star"}, checks.Options{File: filepath.Join(t.TempDir(), "nope.txt")})
+	rep, _ = checks.Grade(ctx, a, []string{"star"}, checks.Options{File: "nope.txt"})
 	if r := rep.Results[0]; r.Status != checks.Error || !strings.Contains(r.Message, "not found") {
 		t.Errorf("--file missing: %s %q, want error naming it", r.Status, r.Message)
+	}
+}
+
+// One rule for links, whoever reads the folder: a link inside it is
+// followed, one out of it is refused with what to do, and a folder that
+// is not there reads as empty.
+func TestOpenAnswersKeepsInsideTheFolder(t *testing.T) {
+	a := builtin(t)
+	dir := t.TempDir()
+	secret := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(secret, []byte("total 1\n-rw-r--r-- 1 root root 4 Feb 14 10:59 instructors-only\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seed, err := os.ReadFile("testdata/answers/seed/star.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "real.txt"), seed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"step-3.txt": secret, "star.txt": "real.txt"} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Skip(err)
+		}
+	}
+	fsys, closeAnswers, err := checks.OpenAnswers(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAnswers()
+	rep, err := checks.Grade(context.Background(), a, []string{"step-3", "star"}, checks.Options{Answers: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rep.Results {
+		got[r.Step] = string(r.Status) + ": " + r.Message
+	}
+	if want := "error: answers/step-3.txt is a link that leads out of the answers folder"; got["step-3"] != want {
+		t.Errorf("step-3: %q, want %q", got["step-3"], want)
+	}
+	if !strings.HasPrefix(got["star"], "pass") {
+		t.Errorf("star through a link inside the folder: %q", got["star"])
+	}
+	fsys, closeAnswers, err = checks.OpenAnswers(filepath.Join(dir, "nope"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAnswers()
+	rep, _ = checks.Grade(context.Background(), a, []string{"star"}, checks.Options{Answers: fsys})
+	if r := rep.Results[0]; r.Status != checks.Fail || !strings.Contains(r.Message, "answers/star.txt not found") {
+		t.Errorf("a missing folder: %s %q", r.Status, r.Message)
 	}
 }
 
@@ -284,7 +343,7 @@ func TestVerdictsOnParserSamples(t *testing.T) {
 	a := builtin(t)
 	for _, tt := range verdictsOnSamples {
 		t.Run(tt.step+"/"+tt.file, func(t *testing.T) {
-			rep, err := checks.Grade(context.Background(), a, []string{tt.step}, checks.Options{File: tt.file})
+			rep, err := checks.Grade(context.Background(), a, []string{tt.step}, fileOptions(tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -418,7 +477,7 @@ func BenchmarkGradeTcpdumpText(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		rep, err := checks.Grade(context.Background(), a, []string{"step-5"}, checks.Options{File: file})
+		rep, err := checks.Grade(context.Background(), a, []string{"step-5"}, fileOptions(file))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,7 +34,6 @@ type checkOptions struct {
 
 	lab    *labfolder.Lab
 	fmt    report.Format
-	fsys   fs.FS
 	output *os.File
 }
 
@@ -90,9 +90,9 @@ named with --context or --kubeconfig did not answer.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.answers, "answers", "answers", "the answers folder")
+	f.StringVar(&o.answers, "answers", checks.AnswersDir, "the answers folder")
 	f.StringVar(&o.file, "file", "", "grade this file instead of the step's answers file (one step only)")
-	f.StringVar(&o.assignment, "assignment", "", "an assignment folder holding assignment.yaml (default: the built-in one)")
+	f.StringVar(&o.assignment, "assignment", "", labFlagHelp)
 	f.StringVarP(&o.format, "format", "o", string(report.Text), "output format: text, json, junit or classroom")
 	f.BoolVar(&o.offline, "offline", false, "grade without the lab's cluster: against the lab record answers/lab-record.json if there is one")
 	f.BoolVar(&o.requireRec, "require-record", false, "graded without the cluster, fail every step when there is no lab record (as the spec's record: required does)")
@@ -112,9 +112,6 @@ func (o *checkOptions) complete(args []string) error {
 	}
 	if o.lab, err = loadLab(o.assignment); err != nil {
 		return err
-	}
-	if o.file == "" {
-		o.fsys = os.DirFS(o.answers)
 	}
 	return nil
 }
@@ -183,10 +180,22 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	// --file is read through its folder, by the rule the answers folder
+	// is read by.
+	dir, file, name := o.answers, "", strings.TrimSuffix(o.answers, "/")
+	if o.file != "" {
+		dir, file = filepath.Dir(o.file), filepath.Base(o.file)
+		name = filepath.ToSlash(dir)
+	}
+	fsys, closeAnswers, err := checks.OpenAnswers(dir)
+	if err != nil {
+		return usageErrorf("cannot read %s: %v", dir, err)
+	}
+	defer closeAnswers()
 	opts := checks.Options{
-		Answers:     o.fsys,
-		AnswersName: strings.TrimSuffix(o.answers, "/"),
-		File:        o.file,
+		Answers:     fsys,
+		AnswersName: name,
+		File:        file,
 		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
 	}
 	var rep *checks.Report
@@ -199,7 +208,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		if o.file != "" {
 			full = nil // the record is of the answers folder, not of --file
 		}
-		if err := writeRecord(ctx, o.streams, o.lab.Spec, record.ByCheck, opts.AnswersName, lr, full); err != nil {
+		if err := writeRecord(ctx, o.streams, o.lab.Spec, record.ByCheck, strings.TrimSuffix(o.answers, "/"), lr, full); err != nil {
 			fmt.Fprintf(o.streams.ErrOut, "lab check: %v; offline grading will not find this run\n", err)
 		}
 	} else if rep, err = o.gradeOffline(ctx, opts); err != nil {

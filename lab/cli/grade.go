@@ -86,7 +86,7 @@ holds no submission, or --out cannot be written.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.assignment, "assignment", "", "an assignment folder holding assignment.yaml (default: the built-in one)")
+	f.StringVar(&o.assignment, "assignment", "", labFlagHelp)
 	f.StringVar(&o.out, "out", "grades", "the folder for grades.csv, grades.json and reports/ (never inside SUBMISSIONS)")
 	f.StringVarP(&o.format, "format", "o", string(gradeText), "what to print: text (a table), json or csv")
 	f.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "submissions graded at once")

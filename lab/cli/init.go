@@ -53,7 +53,7 @@ assignment has a mistake, a file cannot be written).`,
 			return o.run()
 		},
 	}
-	cmd.Flags().StringVar(&o.assignment, "assignment", "", "an assignment folder holding assignment.yaml (default: the built-in one)")
+	cmd.Flags().StringVar(&o.assignment, "assignment", "", labFlagHelp)
 	_ = cmd.MarkFlagDirname("assignment")
 	return cmd
 }

@@ -117,8 +117,8 @@ assignment or lesson.`,
 	f.StringVar(&o.lang, "lang", "", "language: en or ru (default from LC_ALL, LC_MESSAGES, LANG)")
 	f.BoolVar(&o.plain, "plain", false, "print the lesson's markdown, personalised, without styling")
 	f.IntVar(&o.width, "width", 0, fmt.Sprintf("wrap prose at this many columns (default: the terminal's, at most %d; %d when piped)", maxLessonWidth, lessons.DefaultWidth))
-	f.StringVar(&o.answers, "answers", "answers", "the answers folder that list and next grade")
-	f.StringVar(&o.assignment, "assignment", "", "an assignment folder: assignment.yaml and lessons/<lang>/*.md (default: the built-in one)")
+	f.StringVar(&o.answers, "answers", checks.AnswersDir, "the answers folder that list and next grade")
+	f.StringVar(&o.assignment, "assignment", "", labFlagHelp)
 	o.kube.addTo(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("lang", completeChoices(lessons.Langs))
 	_ = cmd.MarkFlagDirname("answers")
@@ -442,8 +442,13 @@ func (o *lessonOptions) grade(ctx context.Context) (*checks.Report, error) {
 	case !fi.IsDir():
 		return nil, usageErrorf("%s is not a folder: --answers takes the folder that holds step-3.txt, step-5.txt, …", o.answers)
 	}
+	fsys, closeAnswers, err := checks.OpenAnswers(o.answers)
+	if err != nil {
+		return nil, usageErrorf("cannot read the answers folder %s: %v", o.answers, err)
+	}
+	defer closeAnswers()
 	rep, err := checks.Grade(ctx, o.lab.Spec, nil, checks.Options{
-		Answers:     os.DirFS(o.answers),
+		Answers:     fsys,
 		AnswersName: strings.TrimSuffix(o.answers, "/"),
 	})
 	if err != nil {

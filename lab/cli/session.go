@@ -37,10 +37,13 @@ func (p *providerFlags) addTo(cmd *cobra.Command) {
 
 // labFlag is --assignment: the lab folder a command works with; every
 // command that deploys, teaches, sends traffic, solves or grades takes it.
+// labFlagHelp is --assignment's help on every command that takes it.
+const labFlagHelp = "a lab folder: assignment.yaml, manifests/, lessons/ (default: the built-in lab)"
+
 type labFlag struct{ dir string }
 
 func (f *labFlag) addTo(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.dir, "assignment", "", "a lab folder: assignment.yaml, manifests/, lessons/ (default: the built-in lab)")
+	cmd.Flags().StringVar(&f.dir, "assignment", "", labFlagHelp)
 	_ = cmd.MarkFlagDirname("assignment")
 }
 

@@ -106,7 +106,7 @@ cluster could not be reached.`,
 	o.kf.addTo(cmd)
 	o.lf.addTo(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.answers, "answers", "answers", "the folder to write the answers files into (created if missing)")
+	f.StringVar(&o.answers, "answers", checks.AnswersDir, "the folder to write the answers files into (created if missing)")
 	f.BoolVar(&o.force, "force", false, "replace answers files that exist")
 	f.BoolVar(&o.yes, "yes", false, "confirm a context whose API server is not on this machine (with --context)")
 	f.IntVar(&o.count, "count", defaultTrafficCount, "requests lab traffic sends each way during a capture")

@@ -378,7 +378,9 @@ func (d *deployer) services(ctx context.Context, res *Result) error {
 	svcs := d.c.CoreV1().Services(d.ns)
 	for _, want := range d.m.Services {
 		svc, err := applyObject(ctx, d, res, "service", *want.Name, want, []string{"spec", "metadata"},
-			func(ctx context.Context) (*corev1.Service, error) { return svcs.Get(ctx, *want.Name, metav1.GetOptions{}) },
+			func(ctx context.Context) (*corev1.Service, error) {
+				return svcs.Get(ctx, *want.Name, metav1.GetOptions{})
+			},
 			func(ctx context.Context) (*corev1.Service, error) { return svcs.Apply(ctx, want, applyOptions) })
 		if err != nil {
 			return err
@@ -395,7 +397,9 @@ func (d *deployer) configMaps(ctx context.Context, res *Result) error {
 	cms := d.c.CoreV1().ConfigMaps(d.ns)
 	for _, want := range d.m.ConfigMaps {
 		_, err := applyObject(ctx, d, res, "configmap", *want.Name, want, []string{"data", "binaryData", "metadata"},
-			func(ctx context.Context) (*corev1.ConfigMap, error) { return cms.Get(ctx, *want.Name, metav1.GetOptions{}) },
+			func(ctx context.Context) (*corev1.ConfigMap, error) {
+				return cms.Get(ctx, *want.Name, metav1.GetOptions{})
+			},
 			func(ctx context.Context) (*corev1.ConfigMap, error) { return cms.Apply(ctx, want, applyOptions) })
 		if err != nil {
 			return err

@@ -539,3 +539,73 @@ func builtinLab(t *testing.T) *labfolder.Lab {
 	}
 	return l
 }
+
+// A lab folder's own manifests: its pod, Service and ConfigMap are
+// deployed with lab's label in the lab's namespace, and down removes the
+// three and nothing else.
+func TestUpAndDownALabFolder(t *testing.T) {
+	ctx := context.Background()
+	l, err := labfolder.Open("../../test/labs/httpd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "students-own", Namespace: "lab-httpd"}}
+	c := newCluster(t, other)
+	o := fastOptions()
+	o.Lab, o.Namespace = l, "lab-httpd"
+	res, err := Up(ctx, c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ch := range res.Changes {
+		got = append(got, ch.String())
+	}
+	// The ConfigMap before the pod that mounts it.
+	want := []string{"created namespace lab-httpd", "created configmap lab-httpd/web-content", "created pod lab-httpd/web", "created service lab-httpd/web"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	cm, err := c.CoreV1().ConfigMaps("lab-httpd").Get(ctx, "web-content", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !kube.IsManaged(cm) || !strings.Contains(cm.Data["index.html"], "BusyBox httpd") {
+		t.Errorf("configmap %v %q", cm.Labels, cm.Data)
+	}
+	pod, err := c.CoreV1().Pods("lab-httpd").Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctr := pod.Spec.Containers[0]; ctr.Name != "httpd" || ctr.Ports[0].ContainerPort != 8080 || !kube.IsManaged(pod) {
+		t.Errorf("pod %v, container %s %v", pod.Labels, ctr.Name, ctr.Ports)
+	}
+	// A second up changes nothing, the ConfigMap included.
+	res, err = Up(ctx, c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changes) != 0 {
+		t.Errorf("second up changed %v", res.Changes)
+	}
+	plan, err := PlanDown(ctx, c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, d := range plan.Delete {
+		got = append(got, d.String())
+	}
+	if diff := cmp.Diff([]string{"pod lab-httpd/web", "service lab-httpd/web", "configmap lab-httpd/web-content"}, got); diff != "" {
+		t.Errorf("down's plan (-want +got):\n%s", diff)
+	}
+	if _, err := Down(ctx, c, plan, o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CoreV1().ConfigMaps("lab-httpd").Get(ctx, "students-own", metav1.GetOptions{}); err != nil {
+		t.Errorf("down deleted a ConfigMap lab did not create: %v", err)
+	}
+	if _, err := c.CoreV1().ConfigMaps("lab-httpd").Get(ctx, "web-content", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the lab's ConfigMap survived down: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/k8s-debug-lab/lab/assets"
+	"github.com/k8s-debug-lab/lab/checks/facts/fingerprint"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 )
 
@@ -19,10 +20,10 @@ type Evidence struct {
 	Step string `json:"step"`
 	// Kind is what the value is (see the Kind* constants); What says it
 	// in words.
-	Kind     string   `json:"kind"`
-	What     string   `json:"what"`
-	Value    string   `json:"value"`
-	Strength Strength `json:"strength"`
+	Kind     string               `json:"kind"`
+	What     string               `json:"what"`
+	Value    string               `json:"value"`
+	Strength fingerprint.Strength `json:"strength"`
 	// Students are the members of the group that hold it.
 	Students []string `json:"students,omitempty"`
 }
@@ -33,8 +34,8 @@ type StepMatch struct {
 	// Identical is set when the whole answers file is the same.
 	Identical bool `json:"identical"`
 	// Values counts the random values in common.
-	Values   int      `json:"values"`
-	Strength Strength `json:"strength"`
+	Values   int                  `json:"values"`
+	Strength fingerprint.Strength `json:"strength"`
 }
 
 // Match is what some answers have in common: a summary per step, and the
@@ -69,22 +70,16 @@ const maxEvidence = 6
 // SeedSource says what the seed fingerprints come from, in reports.
 const SeedSource = "the assignment's sample write-up"
 
-// seedFile is the layout of assets/seed/fingerprints.json.
-type seedFile struct {
-	Source       string        `json:"source"`
-	Fingerprints []Fingerprint `json:"fingerprints"`
-}
-
-var seedOnce = sync.OnceValues(func() (map[Token]Strength, error) {
+var seedOnce = sync.OnceValues(func() (map[fingerprint.Token]fingerprint.Strength, error) {
 	data, err := fs.ReadFile(assets.Seed(), assets.SeedFingerprintsFile)
 	if err != nil {
 		return nil, err
 	}
-	var f seedFile
+	var f fingerprint.SeedFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, err
 	}
-	m := make(map[Token]Strength, len(f.Fingerprints))
+	m := make(map[fingerprint.Token]fingerprint.Strength, len(f.Fingerprints))
 	for _, fp := range f.Fingerprints {
 		m[fp.Token] = fp.Strength
 	}
@@ -92,7 +87,7 @@ var seedOnce = sync.OnceValues(func() (map[Token]Strength, error) {
 })
 
 // SeedFingerprints are the embedded fingerprints of the sample write-up.
-func SeedFingerprints() (map[Token]Strength, error) { return seedOnce() }
+func SeedFingerprints() (map[fingerprint.Token]fingerprint.Strength, error) { return seedOnce() }
 
 type holder struct {
 	student int
@@ -100,7 +95,7 @@ type holder struct {
 }
 
 type indexed struct {
-	strength Strength
+	strength fingerprint.Strength
 	holders  []holder
 }
 
@@ -115,11 +110,11 @@ func detectCopies(c *Class, a *spec.Assignment) {
 	// Values the sample write-up holds do not link students: two who
 	// both copied the write-up are flagged as such, not as copying from
 	// each other.
-	index := map[Token]*indexed{}
+	index := map[fingerprint.Token]*indexed{}
 	for i := range c.Students {
 		for _, sf := range c.Students[i].fingerprints {
 			for _, fp := range sf.fps {
-				if _, inSeed := seed[fp.Token]; fp.Strength == None || inSeed {
+				if _, inSeed := seed[fp.Token]; fp.Strength == fingerprint.None || inSeed {
 					continue
 				}
 				e := index[fp.Token]
@@ -162,11 +157,11 @@ func detectCopies(c *Class, a *spec.Assignment) {
 			continue
 		}
 		switch e.strength {
-		case Strong:
+		case fingerprint.Strong:
 			for _, h := range e.holders[1:] {
 				union(e.holders[0].student, h.student)
 			}
-		case Weak:
+		case fingerprint.Weak:
 			if len(e.holders) > weakLimit {
 				continue
 			}
@@ -209,7 +204,7 @@ func detectCopies(c *Class, a *spec.Assignment) {
 		c.Copies = append(c.Copies, g)
 	}
 	for tok, e := range index {
-		if len(e.holders) < 2 || (e.strength == Weak && len(e.holders) > weakLimit) {
+		if len(e.holders) < 2 || (e.strength == fingerprint.Weak && len(e.holders) > weakLimit) {
 			continue
 		}
 		byGroup := map[int][]holder{}
@@ -250,27 +245,27 @@ func detectCopies(c *Class, a *spec.Assignment) {
 
 // seedEvidence is what a student's answers share with the sample
 // write-up, when it is enough to call them copied from it.
-func seedEvidence(st *Student, seed map[Token]Strength, order map[string]int) *Match {
+func seedEvidence(st *Student, seed map[fingerprint.Token]fingerprint.Strength, order map[string]int) *Match {
 	var out []Evidence
 	strong := false
 	weakSteps := map[string]bool{}
 	for _, sf := range st.fingerprints {
 		// The whole file counts even when it holds no random value: a
 		// listing copied from the write-up is still the write-up's.
-		toks := make([]Fingerprint, 0, len(sf.fps)+1)
+		toks := make([]fingerprint.Fingerprint, 0, len(sf.fps)+1)
 		toks = append(toks, sf.fps...)
 		if sf.lines > 0 {
-			toks = append(toks, Fingerprint{Token: Token{Parser: sf.parser, Kind: KindFile, Value: sf.hash}})
+			toks = append(toks, fingerprint.Fingerprint{Token: fingerprint.Token{Parser: sf.parser, Kind: fingerprint.KindFile, Value: sf.hash}})
 		}
-		seen := map[Token]bool{}
+		seen := map[fingerprint.Token]bool{}
 		for _, fp := range toks {
 			s, ok := seed[fp.Token]
-			if !ok || s == None || seen[fp.Token] {
+			if !ok || s == fingerprint.None || seen[fp.Token] {
 				continue
 			}
 			seen[fp.Token] = true
 			out = append(out, evidence(fp.Token, s, sf.step))
-			if s == Strong {
+			if s == fingerprint.Strong {
 				strong = true
 			} else {
 				weakSteps[sf.step] = true
@@ -298,7 +293,7 @@ func newMatch(evs []Evidence, order map[string]int) Match {
 		}
 		sm := &m.Steps[i]
 		sm.Strength = max(sm.Strength, e.Strength)
-		if e.Kind == KindFile {
+		if e.Kind == fingerprint.KindFile {
 			sm.Identical = true
 		} else {
 			sm.Values++
@@ -317,7 +312,7 @@ func capPerStep(evs []Evidence) ([]Evidence, int) {
 	out := evs[:0]
 	dropped := 0
 	for _, e := range evs {
-		if e.Kind != KindFile {
+		if e.Kind != fingerprint.KindFile {
 			if n[e.Step] >= maxEvidence {
 				dropped++
 				continue
@@ -329,9 +324,9 @@ func capPerStep(evs []Evidence) ([]Evidence, int) {
 	return out, dropped
 }
 
-func evidence(t Token, s Strength, step string) Evidence {
-	ev := Evidence{Step: step, Kind: t.Kind, What: KindName(t.Kind), Value: t.Value, Strength: s}
-	if t.Kind == KindFile {
+func evidence(t fingerprint.Token, s fingerprint.Strength, step string) Evidence {
+	ev := Evidence{Step: step, Kind: t.Kind, What: fingerprint.KindName(t.Kind), Value: t.Value, Strength: s}
+	if t.Kind == fingerprint.KindFile {
 		ev.Value = "sha256:" + t.Value
 	}
 	return ev
@@ -351,7 +346,7 @@ func sortEvidence(evs []Evidence, order map[string]int) {
 
 // kindOrder lists the plainest evidence first: a whole file, then the
 // values a reader recognises at once as random.
-var kindOrder = []string{KindFile, KindISN, KindNonce, KindPodUID, KindDebugPod, KindLogTime, KindCallTime, KindPacket, KindAccept, KindClient, KindLogWrite, KindAccess, KindPodRow}
+var kindOrder = []string{fingerprint.KindFile, fingerprint.KindISN, fingerprint.KindNonce, fingerprint.KindPodUID, fingerprint.KindDebugPod, fingerprint.KindLogTime, fingerprint.KindCallTime, fingerprint.KindPacket, fingerprint.KindAccept, fingerprint.KindClient, fingerprint.KindLogWrite, fingerprint.KindAccess, fingerprint.KindPodRow}
 
 func kindRank(kind string) int {
 	if i := slices.Index(kindOrder, kind); i >= 0 {
@@ -362,7 +357,7 @@ func kindRank(kind string) int {
 
 // Describe says in one line what a piece of evidence is.
 func (e Evidence) Describe() string {
-	if e.Kind == KindFile {
+	if e.Kind == fingerprint.KindFile {
 		return e.Step + ": the whole file is identical"
 	}
 	return fmt.Sprintf("%s: %s %s", e.Step, e.What, e.Value)
@@ -379,7 +374,7 @@ func (m Match) Lines() []string {
 		}
 		var ex *Evidence
 		for i := range m.Evidence {
-			if e := &m.Evidence[i]; e.Step == sm.Step && e.Kind != KindFile {
+			if e := &m.Evidence[i]; e.Step == sm.Step && e.Kind != fingerprint.KindFile {
 				ex = e
 				break
 			}
@@ -391,7 +386,7 @@ func (m Match) Lines() []string {
 			parts = append(parts, fmt.Sprintf("%d random values in common, e.g. %s %s", sm.Values, ex.What, ex.Value))
 		}
 		line := sm.Step + ": " + strings.Join(parts, "; ")
-		if sm.Strength == Weak {
+		if sm.Strength == fingerprint.Weak {
 			line += " (weak)"
 		}
 		if holders := m.holders(sm.Step); len(holders) > 0 {

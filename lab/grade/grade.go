@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/facts/fingerprint"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/record"
 )
@@ -101,7 +102,7 @@ func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) 
 			names[f] = true
 		}
 	}
-	if looksLikeAnswers(root, names) || isDir(filepath.Join(root, "answers")) {
+	if looksLikeAnswers(root, names) || isDir(filepath.Join(root, checks.AnswersDir)) {
 		return nil, nil, fmt.Errorf("%s looks like one student's work, not a class: grade it with lab check --answers, or give lab grade the folder that holds one folder per student", root)
 	}
 	entries, err := os.ReadDir(root)
@@ -133,7 +134,7 @@ func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) 
 // locate finds the answers folder inside one submission.
 func locate(s Submission, names map[string]bool) Submission {
 	find := func(dir string) (string, bool) {
-		ans := filepath.Join(dir, "answers")
+		ans := filepath.Join(dir, checks.AnswersDir)
 		if fi, err := os.Stat(ans); err == nil {
 			if fi.IsDir() {
 				return ans, true
@@ -271,7 +272,7 @@ func verify(rec *record.Record, problems []string) Verification {
 // stepFingerprints are one answers file's fingerprints.
 type stepFingerprints struct {
 	step, file, parser string
-	fps                []Fingerprint
+	fps                []fingerprint.Fingerprint
 	hash               string
 	lines              int
 }
@@ -427,21 +428,17 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission, requireRecord bool) (st Student) {
 	st = Student{Name: s.Name, Problems: slices.Clone(s.Problems), MaxPoints: a.MaxPoints(),
 		Verification: verify(nil, nil)}
-	name := path.Join(filepath.ToSlash(relTo(root, s.Dir)), "answers")
-	var fsys fs.FS = missing{}
+	name := path.Join(filepath.ToSlash(relTo(root, s.Dir)), checks.AnswersDir)
+	var fsys fs.FS = checks.NoAnswers
 	if s.Answers != "" {
 		name = filepath.ToSlash(relTo(root, s.Answers))
 		st.Answers = name
-		r, err := os.OpenRoot(s.Answers)
+		f, closeAnswers, err := checks.OpenAnswers(s.Answers)
 		if err != nil {
 			st.Problems = append(st.Problems, fmt.Sprintf("cannot read the answers folder: %v", err))
-			fsys = unreadable{err}
-		} else {
-			defer r.Close()
-			// os.Root refuses symlinks that leave the folder: a submission
-			// cannot make lab read (and quote) the instructor's files.
-			fsys = r.FS()
 		}
+		defer closeAnswers()
+		fsys = f
 	}
 	defer func() {
 		// Parsers never panic on any input (they are fuzzed); if one
@@ -482,8 +479,8 @@ func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission
 			if !ok {
 				continue
 			}
-			fps, info := fingerprint(step.Parser, r.data)
-			st.fingerprints = append(st.fingerprints, stepFingerprints{step: step.ID, parser: step.Parser, file: path.Join(name, file), fps: fps, hash: info.hash, lines: info.lines})
+			fps, info := fingerprint.Read(step.Parser, r.data)
+			st.fingerprints = append(st.fingerprints, stepFingerprints{step: step.ID, parser: step.Parser, file: path.Join(name, file), fps: fps, hash: info.Hash, lines: info.Lines})
 			break
 		}
 	}
@@ -506,7 +503,7 @@ func (r *recordFS) Open(name string) (fs.File, error) {
 	}
 	rec := &recorded{}
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		rec.data = make([]byte, 0, min(fi.Size(), MaxScanBytes))
+		rec.data = make([]byte, 0, min(fi.Size(), fingerprint.MaxScanBytes))
 	}
 	r.files[name] = rec
 	return &recordFile{File: f, rec: rec}, nil
@@ -522,7 +519,7 @@ type recordFile struct {
 
 func (f *recordFile) Read(p []byte) (int, error) {
 	n, err := f.File.Read(p)
-	if room := MaxScanBytes - len(f.rec.data); room > 0 && n > 0 {
+	if room := fingerprint.MaxScanBytes - len(f.rec.data); room > 0 && n > 0 {
 		f.rec.data = append(f.rec.data, p[:min(n, room)]...)
 	}
 	return n, err
@@ -539,20 +536,4 @@ func relTo(root, p string) string {
 		return r
 	}
 	return p
-}
-
-// missing is an answers folder that is not there: every file is missing,
-// so each step fails with the grader's own "not found" and its command.
-type missing struct{}
-
-func (missing) Open(name string) (fs.File, error) {
-	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-}
-
-// unreadable is an answers folder that cannot be opened: each step is
-// reported unreadable with the reason.
-type unreadable struct{ err error }
-
-func (u unreadable) Open(name string) (fs.File, error) {
-	return nil, &fs.PathError{Op: "open", Path: name, Err: u.err}
 }

@@ -19,16 +19,10 @@ import (
 	"github.com/k8s-debug-lab/lab/checks/facts"
 	"github.com/k8s-debug-lab/lab/checks/match"
 	"github.com/k8s-debug-lab/lab/checks/spec"
-	"github.com/k8s-debug-lab/lab/internal/golden"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 const schemaPath = "../../assets/schema/" + assets.SchemaFile
-
-func TestSchemaIsGenerated(t *testing.T) {
-	// The file on disk is the one embedded in the binary.
-	golden.Check(t, schemaPath, string(buildSchema()))
-}
 
 // The lists an editor completes from are the lists the loader accepts.
 func TestSchemaEnumsMatchCode(t *testing.T) {

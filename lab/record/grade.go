@@ -3,7 +3,6 @@ package record
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
 
 	corev1 "k8s.io/api/core/v1"
@@ -174,7 +173,7 @@ func (o *Outcome) compare(a *spec.Assignment, opts checks.Options) {
 		was, had := recorded[s.ID]
 		name := path.Join(answersName, cur.Name)
 		if opts.File != "" {
-			name = opts.File
+			name = path.Join(answersName, opts.File)
 			if had {
 				cur.Name = was.Name // --file stands in for the step's file: its bytes must be the recorded ones
 			}
@@ -204,14 +203,15 @@ func (o *Outcome) compare(a *spec.Assignment, opts checks.Options) {
 	}
 }
 
-// current hashes the file the grader read for step s: --file's, or the
-// first of the step's files in the answers folder.
+// current hashes the file the grader read for step s: --file's (a name in
+// opts.Answers, its folder), or the first of the step's files in the
+// answers folder.
 func current(opts checks.Options, s spec.Step) (File, bool) {
-	if opts.File == "" {
+	if opts.File == "" || opts.Answers == nil {
 		f, ok := hashAnswer(opts.Answers, s)
 		return f, ok
 	}
-	f, err := os.Open(opts.File)
+	f, err := opts.Answers.Open(opts.File)
 	if err != nil {
 		return File{}, false
 	}

@@ -92,4 +92,3 @@ func TestPodStatusColumns(t *testing.T) {
 		})
 	}
 }
-

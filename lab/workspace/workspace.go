@@ -21,13 +21,11 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/record"
 )
-
-// AnswersDir is the answers folder's name in a workspace.
-const AnswersDir = "answers"
 
 // AssignmentDir is where a custom lab folder is copied in a workspace, so
 // that the workflow grades against the same spec as the student, and the
@@ -80,12 +78,12 @@ func Init(dir string, o Options) (Result, error) {
 	}
 	// A student's answers folder is theirs: lab reads it, never writes it.
 	answersExisted := false
-	if _, err := os.Lstat(filepath.Join(dir, AnswersDir)); err == nil {
+	if _, err := os.Lstat(filepath.Join(dir, checks.AnswersDir)); err == nil {
 		answersExisted = true
-		res.Kept = append(res.Kept, AnswersDir+"/")
+		res.Kept = append(res.Kept, checks.AnswersDir+"/")
 	}
 	for _, f := range files {
-		if answersExisted && strings.HasPrefix(f.name, AnswersDir+"/") {
+		if answersExisted && strings.HasPrefix(f.name, checks.AnswersDir+"/") {
 			continue
 		}
 		p := filepath.Join(dir, filepath.FromSlash(f.name))
@@ -117,7 +115,7 @@ func render(o Options) ([]file, error) {
 	}
 	files := []file{
 		{"README.md", []byte(workspaceReadme(a, flag))},
-		{AnswersDir + "/README.md", []byte(answersReadme(a, flag))},
+		{checks.AnswersDir + "/README.md", []byte(answersReadme(a, flag))},
 		{WorkflowFile, []byte(workflow(a, flag, o.Version))},
 		{".gitignore", []byte(gitignore)},
 	}
@@ -197,7 +195,7 @@ func title(a *spec.Assignment) string {
 func answersFiles(s spec.Step) string {
 	names := make([]string, len(s.Files))
 	for i, f := range s.Files {
-		names[i] = "`" + AnswersDir + "/" + f + "`"
+		names[i] = "`" + checks.AnswersDir + "/" + f + "`"
 	}
 	if len(names) == 1 {
 		return names[0]

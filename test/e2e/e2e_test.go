@@ -106,6 +106,7 @@ func TestE2E(t *testing.T) {
 		{"lab/check-all", labCheckAll},
 		{"lab/solve-all", labSolveAll},
 		{"lab/seed-fails-live", labSeedFailsLive},
+		{"lab/second-lab", labSecondLab},
 		{"lab/reset", labReset},
 		{"lab/down", labDown},
 	}

@@ -1,4 +1,4 @@
-package labfolder_test
+package main
 
 import (
 	"bytes"
@@ -14,8 +14,7 @@ import (
 // The JSON Schema of the spec format is generated here, from the same
 // registries the spec loader checks against (parsers and their facts,
 // matchers, live checks), so that the file editors read can never drift
-// from what lab accepts. TestSchemaIsGenerated compares it with the file
-// under assets/schema and rewrites it with -update.
+// from what lab accepts.
 
 // obj is a JSON object that keeps its keys in the order written, so that
 // the schema reads top-down like documentation.

@@ -1,4 +1,11 @@
-package grade
+// Package fingerprint reads, from one answers file, the values a cluster
+// picks at random, so that lab grade can tell which hand-ins share a
+// capture.
+//
+// It belongs to the facts layer: like checks/facts it turns a parser's
+// records into a bounded summary, so that lab/grade reads answers without
+// knowing a single parser.
+package fingerprint
 
 import (
 	"bytes"
@@ -102,7 +109,6 @@ const (
 	KindPodRow    = "pod.row"     // weak: a pod's IP, node and age in a kubectl table
 	KindFile      = "file"        // the whole file: as strong as the strongest value in it
 	maxPerKind    = 32            // distinct values kept per kind and file
-	maxScanBytes  = 8 << 20       // bytes of one answer read for fingerprints
 	maxValueBytes = 160           // longest value kept
 )
 
@@ -187,42 +193,56 @@ func (c *collector) result() []Fingerprint {
 	return out
 }
 
-// fileInfo is what fingerprinting learned about one answers file besides
-// its tokens.
-type fileInfo struct {
-	hash  string
-	lines int // non-blank lines
+// SeedFile is the layout of assets/seed/fingerprints.json: the values of
+// the write-up the built-in assignment comes from, which every student
+// can copy from the internet and so prove nothing about copying from each
+// other. internal/gen writes it.
+type SeedFile struct {
+	Source       string        `json:"source"`
+	Fingerprints []Fingerprint `json:"fingerprints"`
 }
 
-// FingerprintFile reads one answers file the way parser would and returns
-// its fingerprints, including a KindFile token whose strength is that of
-// the strongest value found. Only the first MaxScanBytes are read: a shared
+// Info is what fingerprinting learned about one answers file besides its
+// values.
+type Info struct {
+	// Hash identifies the file's content as the grader read it (decoded,
+	// blank lines and trailing blanks left out), so that the same capture
+	// saved as UTF-16 with CRLF hashes like the original.
+	Hash string
+	// Lines counts its non-blank lines; 0 for a binary or unreadable file.
+	Lines int
+}
+
+// File reads one answers file the way parser would and returns its
+// fingerprints, including a KindFile token whose strength is that of the
+// strongest value found. Only the first MaxScanBytes are read: a shared
 // capture shows in its first packets.
-func FingerprintFile(parser string, r io.Reader) []Fingerprint {
+func File(parser string, r io.Reader) []Fingerprint {
 	data, _ := io.ReadAll(io.LimitReader(r, MaxScanBytes))
-	fps, _ := fingerprint(parser, data)
+	fps, _ := Read(parser, data)
 	return fps
 }
 
-// fingerprint reads the start of one answers file, as the grader read it.
-func fingerprint(parser string, data []byte) ([]Fingerprint, fileInfo) {
+// Read fingerprints the start of one answers file (at most MaxScanBytes of
+// it, which the caller has read), as the grader's parser reads it.
+func Read(parser string, data []byte) ([]Fingerprint, Info) {
 	c := newCollector(parser)
 	h := sha256.New()
-	var info fileInfo
+	var info Info
 	if parser == "tcpdump" && tcpdump.IsCapture(data) {
 		h.Write(data)
 		_, _ = tcpdump.ReadCapture(bytes.NewReader(data), func(p *tcpdump.Packet) bool {
 			packetTokens(c, p, nil)
 			return true
 		})
-		info.lines = 1
+		info.Lines = 1
 	} else {
 		lines, errf := textLines(data)
 		hashed := func(yield func([]byte) bool) {
 			for l := range lines {
 				t := bytes.TrimRight(l, " \t")
 				if len(t) > 0 {
-					info.lines++
+					info.Lines++
 					h.Write(t)
 					h.Write([]byte{'\n'})
 				}
@@ -233,14 +253,14 @@ func fingerprint(parser string, data []byte) ([]Fingerprint, fileInfo) {
 		}
 		textTokens(c, parser, hashed)
 		if errf() != nil {
-			info.lines = 0 // binary or unreadable: nothing to compare
+			info.Lines = 0 // binary or unreadable: nothing to compare
 		}
 	}
-	info.hash = hex.EncodeToString(h.Sum(nil)[:16])
+	info.Hash = hex.EncodeToString(h.Sum(nil)[:16])
 	fps := c.result()
-	if info.lines > 0 {
+	if info.Lines > 0 {
 		if s := c.strongest(); s > None {
-			fps = append(fps, Fingerprint{Token: Token{Parser: parser, Kind: KindFile, Value: info.hash}, Strength: s})
+			fps = append(fps, Fingerprint{Token: Token{Parser: parser, Kind: KindFile, Value: info.Hash}, Strength: s})
 		}
 	}
 	return fps, info
