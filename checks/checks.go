@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/k8s-debug-lab/lab/checks/decode"
@@ -65,19 +66,47 @@ type Result struct {
 	Closest []Closest `json:"closest,omitempty"`
 	// Facts are what the parser saw; kept for --format json and debugging.
 	Facts map[string]facts.Fact `json:"facts,omitempty"`
+	// Cross reports that the answer disagrees with the cluster's facts (a
+	// spec cross rule failed): what a lab record's reader calls a
+	// contradiction rather than a wrong answer.
+	Cross bool `json:"cross,omitempty"`
 }
 
 // Report is the verdict on a whole answers folder.
 type Report struct {
-	APIVersion string   `json:"apiVersion"`
-	Kind       string   `json:"kind"`
-	Assignment string   `json:"assignment"`
-	Source     string   `json:"source"`
-	Answers    string   `json:"answers"`
-	Offline    bool     `json:"offline"`
-	Summary    Summary  `json:"summary"`
-	Results    []Result `json:"results"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Assignment string `json:"assignment"`
+	Source     string `json:"source"`
+	Answers    string `json:"answers"`
+	Offline    bool   `json:"offline"`
+	// Checked says what the answers were compared with: CheckedCluster,
+	// CheckedRecord or CheckedNothing.
+	Checked string `json:"checked"`
+	// Recorded is when the lab record the answers were compared with was
+	// made, with CheckedRecord.
+	Recorded *time.Time `json:"recorded,omitempty"`
+	// Notes say what a reader must know about the whole report (why it
+	// was not checked against a cluster, files changed since the record).
+	Notes   []string `json:"notes,omitempty"`
+	Summary Summary  `json:"summary"`
+	Results []Result `json:"results"`
 }
+
+// What a report's answers were compared with.
+const (
+	// CheckedCluster: the lab's cluster answered (a live lab check).
+	CheckedCluster = "cluster"
+	// CheckedRecord: the lab record a live lab check wrote earlier.
+	CheckedRecord = "record"
+	// CheckedNothing: the files alone; nothing says they came from a lab.
+	CheckedNothing = "nothing"
+)
+
+// NotChecked is the note of a report graded without a cluster or a lab
+// record: said plainly in every format, since a grade without it rests
+// on the files alone.
+const NotChecked = "not checked against a cluster: there is no lab record (answers/lab-record.json, which lab check writes when the lab's cluster answers)"
 
 // Summary counts the verdicts.
 type Summary struct {
@@ -112,6 +141,10 @@ type Live struct {
 	// Vars are the live values cross-checks may name as ${name} (see
 	// spec.LiveVars); a list (traffic.sources) is joined with commas.
 	Vars map[string][]string
+	// Recorded, when set, says the values come from a lab record made
+	// live at that time rather than from the cluster now: steps proven
+	// only live say so.
+	Recorded time.Time
 }
 
 // LiveResult is one live check's verdict.
@@ -154,7 +187,16 @@ func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) 
 	}
 	rep := &Report{
 		APIVersion: spec.APIVersion, Kind: "CheckReport",
-		Assignment: a.Name, Source: a.Source, Answers: opts.AnswersName, Offline: opts.Live == nil,
+		Assignment: a.Name, Source: a.Source, Answers: opts.AnswersName, Offline: true, Checked: CheckedNothing,
+	}
+	switch {
+	case opts.Live == nil:
+		rep.Notes = []string{NotChecked}
+	case !opts.Live.Recorded.IsZero():
+		at := opts.Live.Recorded
+		rep.Checked, rep.Recorded = CheckedRecord, &at
+	default:
+		rep.Checked, rep.Offline = CheckedCluster, false
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
@@ -167,6 +209,19 @@ func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) 
 
 func (rep *Report) add(r Result) {
 	rep.Results = append(rep.Results, r)
+	rep.count(r)
+}
+
+// Recount sums the verdicts again after results were changed (a lab
+// record's reader failing a step whose file changed since the record).
+func (rep *Report) Recount() {
+	rep.Summary = Summary{}
+	for _, r := range rep.Results {
+		rep.count(r)
+	}
+}
+
+func (rep *Report) count(r Result) {
 	rep.Summary.MaxPoints += r.MaxPoints
 	rep.Summary.Points += r.Points
 	switch r.Status {
@@ -239,7 +294,7 @@ func gradeStep(s spec.Step, opts Options) Result {
 			if got := firstOutside(when, set); got != "" {
 				vars = withGot(vars, got)
 			}
-			r.Status, r.Points = Fail, 0
+			r.Status, r.Points, r.Cross = Fail, 0, true
 			r.Message, r.Hint = spec.Expand(rule.Message, vars), spec.Expand(rule.Hint, vars)
 			return r
 		}
@@ -254,11 +309,23 @@ func gradeStep(s spec.Step, opts Options) Result {
 		}
 		if !lr.OK {
 			r.Status, r.Points, r.Message, r.Hint = Fail, 0, lr.Message, lr.Hint
+			if at := opts.Live.Recorded; !at.IsZero() {
+				r.Message += " (" + RecordedAt(at) + ")"
+			}
 			return r
 		}
 	}
 	r.Status, r.Points = Pass, s.Points
+	if at := opts.Live.Recorded; !at.IsZero() && !s.Graded() {
+		r.Message = RecordedAt(at)
+	}
 	return r
+}
+
+// RecordedAt says when a live-only step's verdict was made: a report
+// graded from a lab record shows it on those steps.
+func RecordedAt(t time.Time) string {
+	return "recorded live at " + t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
 // expandRule substitutes live values into a rule's matcher values; a ${var}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/k8s-debug-lab/lab/internal/choice"
@@ -88,8 +89,11 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 	}
 	var b strings.Builder
 	mode := "offline"
-	if !rep.Offline {
+	switch {
+	case !rep.Offline:
 		mode = "live"
+	case rep.Checked == checks.CheckedRecord && rep.Recorded != nil:
+		mode = "offline, against the lab record made " + rep.Recorded.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	fmt.Fprintf(&b, "lab check: %s · answers in %s · %s\n\n", rep.Assignment, rep.Answers, mode)
 	titleWidth := 0
@@ -111,6 +115,9 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 		score := fmt.Sprintf("%d/%d", r.Points, r.MaxPoints)
 		if r.Status == checks.Skip {
 			score = "skipped"
+		}
+		if r.Status == checks.Pass && r.Message != "" {
+			score += "  " + paint(dim, r.Message) // a live-only step scored from a lab record
 		}
 		fmt.Fprintf(&b, "%s %s%s  %s\n", paint(colour, mark), label, pad, score)
 		if r.Status == checks.Pass {
@@ -157,6 +164,9 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 		fmt.Fprintf(&b, " · %d unreadable", s.Errors)
 	}
 	b.WriteString("\n")
+	for _, n := range rep.Notes {
+		fmt.Fprintf(&b, "%s %s\n", paint(bold, "note:"), n)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -208,12 +218,19 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -231,7 +248,11 @@ type junitProblem struct {
 
 func writeJUnit(w io.Writer, rep *checks.Report) error {
 	s := rep.Summary
-	suite := junitSuite{Name: rep.Assignment, Tests: len(rep.Results), Failures: s.Failed, Errors: s.Errors, Skipped: s.Skipped}
+	suite := junitSuite{Name: rep.Assignment, Tests: len(rep.Results), Failures: s.Failed, Errors: s.Errors, Skipped: s.Skipped,
+		Properties: []junitProperty{{Name: "checked", Value: rep.Checked}}, SystemOut: strings.Join(rep.Notes, "\n")}
+	if rep.Recorded != nil {
+		suite.Properties = append(suite.Properties, junitProperty{Name: "recorded", Value: rep.Recorded.UTC().Format(time.RFC3339)})
+	}
 	for _, r := range rep.Results {
 		c := junitCase{Name: r.Step + ": " + r.Title, Classname: "lab." + rep.Assignment}
 		p := &junitProblem{Message: r.Message, Body: detail(r)}
@@ -297,9 +318,15 @@ type classroomTest struct {
 
 // writeClassroom leaves skipped steps out: a step that can only be proven
 // live cannot earn points in an offline classroom run, and counting it in
-// max_score would cap every student below full marks.
+// max_score would cap every student below full marks. The report's notes
+// (not checked against a cluster, files changed since the lab record)
+// come first, as tests worth no points, since the reporter shows nothing
+// else.
 func writeClassroom(w io.Writer, rep *checks.Report) error {
 	doc := classroom{Version: 1, Status: "pass", Tests: []classroomTest{}}
+	for _, n := range rep.Notes {
+		doc.Tests = append(doc.Tests, classroomTest{Name: clip(n, 80), Status: "pass", Message: n, TestCode: "lab check", ExecutionTime: "0s"})
+	}
 	for _, r := range rep.Results {
 		if r.Status == checks.Skip {
 			continue

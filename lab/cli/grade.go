@@ -43,6 +43,7 @@ type gradeOptions struct {
 	html        string
 	lang        string
 	langSet     bool
+	requireRec  bool
 
 	lab *labfolder.Lab
 	fmt gradeFormat
@@ -103,6 +104,7 @@ holds no submission, or --out or --html cannot be written.`,
 	f.StringVar(&o.html, "html", "", "where to write the HTML class report (default: report.html in --out)")
 	f.StringVar(&o.lang, "lang", "", "the HTML report's language: en or ru (default from LC_ALL, LC_MESSAGES, LANG)")
 	_ = cmd.RegisterFlagCompletionFunc("lang", completeChoices(lessons.Langs))
+	f.BoolVar(&o.requireRec, "require-record", false, "fail every step of a submission without a lab record (answers/lab-record.json), as the spec's record: required does")
 	_ = cmd.MarkFlagDirname("assignment")
 	_ = cmd.MarkFlagDirname("out")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeChoices(gradeFormats))
@@ -187,7 +189,7 @@ func within(p, dir string) bool {
 }
 
 func (o *gradeOptions) run(cmd *cobra.Command) error {
-	opts := grade.Options{Jobs: o.jobs}
+	opts := grade.Options{Jobs: o.jobs, RequireRecord: o.requireRec}
 	// Progress is for a person watching a terminal; logs stay clean.
 	if isTerminal(o.streams.ErrOut) {
 		opts.Progress = func(done, total int) {

@@ -13,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/live"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/record"
 	"github.com/k8s-debug-lab/lab/lab/solve"
 	"github.com/k8s-debug-lab/lab/lab/state"
 	"github.com/k8s-debug-lab/lab/lab/traffic"
@@ -180,6 +182,11 @@ func (o *solveOptions) run(ctx context.Context) error {
 	for _, r := range results {
 		rep.add(r)
 	}
+	if ctx.Err() == nil && len(results) > 0 {
+		if rerr := o.record(ctx, conn); rerr != nil {
+			fmt.Fprintf(o.streams.ErrOut, "lab solve: the lab record: %v\n", rerr)
+		}
+	}
 	rep.TookMs = time.Since(start).Milliseconds()
 	var exit error
 	switch {
@@ -205,6 +212,20 @@ func (o *solveOptions) run(ctx context.Context) error {
 		fmt.Fprintf(o.streams.Out, "%d of %d steps failed in %s\n", rep.Failed, len(results), round(time.Since(start)))
 	}
 	return exit
+}
+
+// record writes the lab record of the reference answers, as a live lab
+// check would: what the cluster shows now, after the steps.
+func (o *solveOptions) record(ctx context.Context, conn *labConn) error {
+	fctx, cancel := context.WithTimeout(ctx, liveFetchTimeout)
+	defer cancel()
+	at := time.Now()
+	snap, err := gatherLive(fctx, conn.client, o.lab.Spec, conn.target.Namespace, conn.state)
+	if err != nil {
+		return fmt.Errorf("reading the lab's pod: %w", err)
+	}
+	lr := &liveRun{target: conn.target, snap: snap, state: conn.state, live: live.Evaluate(snap), at: at}
+	return writeRecord(ctx, o.streams, o.lab.Spec, record.BySolve, o.answers, lr, nil)
 }
 
 // solveReport is lab solve's report; with -o json it is all of stdout.

@@ -30,6 +30,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/facts/fingerprint"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/lab/record"
 )
 
 // Kind is the class report document's kind.
@@ -187,6 +188,9 @@ type Options struct {
 	Progress func(done, total int)
 	// Now stamps the report; zero means time.Now (tests pin it).
 	Now time.Time
+	// RequireRecord fails every step of a submission without a lab
+	// record, as the spec's record: required does.
+	RequireRecord bool
 }
 
 // Student is one submission's verdict.
@@ -244,6 +248,27 @@ type Verification struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
+// noRecord is why a student without a lab record is unverified.
+const noRecord = "no lab record: the answers were not checked against a cluster"
+
+// verify makes a student's Verification from the lab record (nil: none)
+// and what disagrees: the record's reader's problems and, appended by
+// whatever else checks the answers against each other, any other. A
+// disagreement makes the student incoherent, with or without a record.
+func verify(rec *record.Record, problems []string) Verification {
+	v := Verification{Status: Verified, Problems: problems}
+	if rec != nil {
+		v.Recorded, v.Context = rec.Recorded, rec.Cluster.Context
+	}
+	switch {
+	case len(problems) > 0:
+		v.Status = Incoherent
+	case rec == nil:
+		v.Status, v.Problems = Unverified, []string{noRecord}
+	}
+	return v
+}
+
 // stepFingerprints are one answers file's fingerprints.
 type stepFingerprints struct {
 	step, file, parser string
@@ -283,6 +308,15 @@ type Class struct {
 	// cluster.
 	Copies  []Group   `json:"copies"`
 	Ignored []Ignored `json:"ignored,omitempty"`
+	// Verification counts the students by VerificationStatus.
+	Verification VerificationCounts `json:"verification"`
+}
+
+// VerificationCounts count a class's students by VerificationStatus.
+type VerificationCounts struct {
+	Verified   int `json:"verified"`
+	Unverified int `json:"unverified"`
+	Incoherent int `json:"incoherent"`
 }
 
 // Run discovers and grades every submission in root.
@@ -335,7 +369,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				c.Students[i] = gradeOne(ctx, a, root, subs[i])
+				c.Students[i] = gradeOne(ctx, a, root, subs[i], opts.RequireRecord || a.Record == spec.RecordRequired)
 				done <- i
 			}
 		}()
@@ -363,6 +397,14 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 	}
 
 	for i := range c.Students {
+		switch c.Students[i].Verification.Status {
+		case Verified:
+			c.Verification.Verified++
+		case Incoherent:
+			c.Verification.Incoherent++
+		default:
+			c.Verification.Unverified++
+		}
 		for j, r := range c.Students[i].Report.Results {
 			sum := &c.Steps[j]
 			switch r.Status {
@@ -383,9 +425,9 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 
 // gradeOne grades one submission; it never fails: what goes wrong is
 // reported in the student's results and problems.
-func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission) (st Student) {
+func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission, requireRecord bool) (st Student) {
 	st = Student{Name: s.Name, Problems: slices.Clone(s.Problems), MaxPoints: a.MaxPoints(),
-		Verification: Verification{Status: Unverified, Problems: []string{"no lab record: the answers were not checked against a cluster"}}}
+		Verification: verify(nil, nil)}
 	name := path.Join(filepath.ToSlash(relTo(root, s.Dir)), checks.AnswersDir)
 	var fsys fs.FS = checks.NoAnswers
 	if s.Answers != "" {
@@ -409,11 +451,26 @@ func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission
 	// The grader reads each answers file once; the fingerprints are taken
 	// from the same bytes, so a class is read from disk once.
 	rec := &recordFS{FS: fsys, files: map[string]*recorded{}}
-	rep, err := checks.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name})
+	// A record that cannot be used (another assignment, damaged) is a
+	// disagreement: the answers are graded without it.
+	var disagree []string
+	labRec, err := record.Read(fsys, a)
+	switch {
+	case errors.Is(err, record.ErrNone):
+		labRec = nil
+	case err != nil:
+		labRec, disagree = nil, append(disagree, err.Error())
+	}
+	var rep *checks.Report
+	out, err := record.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name}, labRec, requireRecord)
 	if err != nil {
 		st.Problems = append(st.Problems, err.Error())
 		rep = emptyReport(a, name)
+	} else {
+		rep = out.Report
+		disagree = append(disagree, out.Problems...)
 	}
+	st.Verification = verify(labRec, disagree)
 	st.Report = rep
 	st.Points = rep.Summary.Points
 	for _, step := range a.Steps {

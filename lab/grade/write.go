@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 	"unicode/utf8"
 
 	"github.com/k8s-debug-lab/lab/checks"
@@ -142,7 +143,7 @@ func WriteCSV(w io.Writer, c *Class) error {
 	for _, s := range c.Steps {
 		head = append(head, s.Step)
 	}
-	head = append(head, "points", "max_points", "passed", "failed", "skipped", "unreadable", "copy_group", "copied_with", "seed_copy", "problems")
+	head = append(head, "points", "max_points", "passed", "failed", "skipped", "unreadable", "copy_group", "copied_with", "seed_copy", "problems", "verification", "recorded", "verification_problems")
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -173,13 +174,29 @@ func WriteCSV(w io.Writer, c *Class) error {
 		row = append(row,
 			strconv.Itoa(st.Points), strconv.Itoa(st.MaxPoints),
 			strconv.Itoa(s.Passed), strconv.Itoa(s.Failed), strconv.Itoa(s.Skipped), strconv.Itoa(s.Errors),
-			group, cell(with), strings.Join(seedSteps, " "), cell(strings.Join(st.Problems, "; ")))
+			group, cell(with), strings.Join(seedSteps, " "), cell(strings.Join(st.Problems, "; ")),
+			string(st.Verification.Status), recordedCell(st.Verification), cell(strings.Join(st.Verification.Problems, "; ")))
 		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+func recordedCell(v Verification) string {
+	if v.Recorded.IsZero() {
+		return ""
+	}
+	return v.Recorded.UTC().Format(time.RFC3339)
+}
+
+// recordMark is the table's record column: what the lab record says.
+func recordMark(v Verification) string {
+	if v.Status == Unverified {
+		return "-"
+	}
+	return string(v.Status)
 }
 
 // cell keeps a spreadsheet from reading a student's folder name as a
@@ -240,7 +257,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 	for _, s := range c.Steps {
 		head = append(head, stepLabel(s.Step))
 	}
-	head = append(head, "points", "copy")
+	head = append(head, "points", "record", "copy")
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, st := range c.Students {
 		row := []string{clip(st.Name, o.NameWidth)}
@@ -251,7 +268,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 			}
 			row = append(row, m)
 		}
-		row = append(row, fmt.Sprintf("%d/%d", st.Points, st.MaxPoints))
+		row = append(row, fmt.Sprintf("%d/%d", st.Points, st.MaxPoints), recordMark(st.Verification))
 		var flags []string
 		if st.Copy != nil {
 			flags = append(flags, "#"+strconv.Itoa(st.Copy.Group))
@@ -273,7 +290,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 			passed = append(passed, strconv.Itoa(s.Passed))
 		}
 	}
-	fmt.Fprintln(tw, strings.Join(append(passed, "", ""), "\t"))
+	fmt.Fprintln(tw, strings.Join(append(passed, "", "", ""), "\t"))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -283,6 +300,23 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "\n✓ pass  ✗ fail  ! unreadable  - skipped offline (checked only against the student's cluster)\n")
+	v := c.Verification
+	fmt.Fprintf(&b, "lab records: %d verified (a record that agrees with the answers) · %d unverified (no record: not checked against a cluster) · %d incoherent\n", v.Verified, v.Unverified, v.Incoherent)
+	var incoherent []Student
+	for _, st := range c.Students {
+		if st.Verification.Status == Incoherent {
+			incoherent = append(incoherent, st)
+		}
+	}
+	if len(incoherent) > 0 {
+		fmt.Fprintf(&b, "\nIncoherent: the answers and the lab record disagree\n")
+		for _, st := range incoherent {
+			fmt.Fprintf(&b, "  %s\n", st.Name)
+			for _, p := range st.Verification.Problems {
+				fmt.Fprintf(&b, "     %s\n", p)
+			}
+		}
+	}
 
 	if len(c.Copies) > 0 {
 		fmt.Fprintf(&b, "\nLikely copies: these submissions share values that each cluster picks at random\n")

@@ -24,6 +24,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/record"
 )
 
 // AssignmentDir is where a custom lab folder is copied in a workspace, so
@@ -232,9 +233,14 @@ func workspaceReadme(a *spec.Assignment, flag string) string {
 	b.WriteString("## Grading\n\n")
 	b.WriteString("Every push runs `lab check` on GitHub (`" + WorkflowFile + "`), offline: it\n")
 	b.WriteString("grades the files in `answers/` and shows the score in the Actions tab and in\n")
-	b.WriteString("GitHub Classroom. Steps checked against your cluster are skipped there; run\n")
-	fmt.Fprintf(&b, "`lab check%s` on your machine, with the lab up, to prove them too.\n", flag)
-	b.WriteString("Your instructor grades the whole class with the same checks (`lab grade`).\n\n")
+	b.WriteString("GitHub Classroom. Run `lab check" + flag + "` on your machine with the lab up\n")
+	b.WriteString("before you push: it proves the steps checked against your cluster and writes\n")
+	b.WriteString("`answers/" + record.FileName + "`, the lab record, the one file lab writes into\n")
+	b.WriteString("`answers/`. Hand it in: the workflow and your instructor (`lab grade`) grade\n")
+	b.WriteString("your answers against what it recorded (those steps included, shown as\n")
+	b.WriteString("recorded live). An answer changed after the record fails until you run\n")
+	b.WriteString("`lab check` with the lab up again; without a record the report says your\n")
+	b.WriteString("answers were not checked against a cluster.\n\n")
 	b.WriteString("Save each output as the command prints it: `lab` reads UTF-8 or UTF-16 (PowerShell),\n")
 	b.WriteString("Windows line ends, colours and prompts; it never changes your files.\n")
 	b.WriteString("Outputs copied from someone else (or from a write-up) carry the other\n")
@@ -247,12 +253,16 @@ func answersReadme(a *spec.Assignment, flag string) string {
 	fmt.Fprintf(&b, "# Answers: %s\n\n", text(title(a)))
 	b.WriteString("Save here what each command prints, one file per step, as named below;\n")
 	fmt.Fprintf(&b, "`lab check%s` grades them and `lab check%s step-N` one step. `lab lesson list`\n", flag, flag)
-	b.WriteString("shows the lesson for each step.\n")
+	b.WriteString("shows the lesson for each step.\n\n")
+	b.WriteString("`" + record.FileName + "` is the one file lab writes here: `lab check` writes it\n")
+	b.WriteString("when your lab's cluster answers (what the cluster showed, each step's verdict,\n")
+	b.WriteString("a checksum of each file). Hand it in with the answers; after changing an\n")
+	b.WriteString("answer, run `lab check` with the lab up again.\n")
 	for _, s := range a.Steps {
 		fmt.Fprintf(&b, "\n## %s: %s (%s)\n\n", s.ID, text(s.Title), points(s.Points))
 		if !s.Graded() {
 			b.WriteString("Nothing to save: `lab check` proves this step against your lab's cluster\n")
-			b.WriteString("(it is skipped offline, as in the GitHub workflow).\n")
+			b.WriteString("and records it in `" + record.FileName + "`, from which the GitHub workflow scores it.\n")
 			continue
 		}
 		fmt.Fprintf(&b, "- Save: %s\n", answersFiles(s))
@@ -292,7 +302,11 @@ func workflow(a *spec.Assignment, flag, version string) string {
 	return `# GitHub Classroom autograding for "` + oneLine(title(a)) + `", written by lab init.
 # On every push it grades the files in answers/ with lab check, offline (no
 # cluster is needed), shows lab's report in the log, and reports the score to
-# GitHub Classroom through its grading reporter.
+# GitHub Classroom through its grading reporter. It grades against the lab
+# record answers/` + record.FileName + ` that lab check writes when the student's
+# cluster answers; without one, the report says the answers were not checked
+# against a cluster. To fail a hand-in without a record, add --require-record
+# to both lab check lines below (or set record: required in the assignment).
 name: Autograding Tests
 on:
   - push
@@ -348,7 +362,8 @@ jobs:
 // included.
 const gitignore = `# Written by lab init. Everything in answers/ is handed in (a step-5.pcap
 # too): do not ignore it. Only what editors, systems and the grading
-# workflow leave behind is ignored.
+# workflow leave behind is ignored. answers/` + record.FileName + `, which lab check
+# writes, is handed in with the answers: keep it.
 .DS_Store
 Thumbs.db
 *.swp
@@ -357,4 +372,5 @@ Thumbs.db
 .vscode/
 /bin/
 /lab-result.json
+!/answers/` + record.FileName + `
 `
