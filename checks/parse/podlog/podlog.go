@@ -867,18 +867,58 @@ func isPathEnd(c byte) bool {
 // PodUID returns the first pod UID in b: a UUID that follows '_' as in a
 // /var/log/pods/<ns>_<pod>_<uid> directory name, or nil.
 func PodUID(b []byte) []byte {
+	if i := podUIDIndex(b); i >= 0 {
+		return b[i : i+36]
+	}
+	return nil
+}
+
+// podUIDIndex is where PodUID's UID starts in b, or -1.
+func podUIDIndex(b []byte) int {
 	for off := 0; off < len(b); {
 		i := bytes.IndexByte(b[off:], '_')
 		if i < 0 {
-			return nil
+			return -1
 		}
 		start := off + i + 1
 		if start+36 <= len(b) && isUUID(b[start:start+36]) && (start+36 == len(b) || !isHexByte(b[start+36])) {
-			return b[start : start+36]
+			return start
 		}
 		off = start
 	}
-	return nil
+	return -1
+}
+
+// PodDir returns the namespace, pod name and UID of the first pod log
+// directory name "<ns>_<pod>_<uid>" in b, or nils. Namespaces and pod
+// names are DNS names, which never hold '_', so the split is unambiguous.
+func PodDir(b []byte) (ns, pod, uid []byte) {
+	for off := 0; off < len(b); {
+		u := podUIDIndex(b[off:])
+		if u < 0 {
+			return nil, nil, nil
+		}
+		start := off + u
+		end := start - 1 // the '_' before the UID
+		i := end
+		for i > 0 && isDNSByte(b[i-1]) {
+			i--
+		}
+		j := i - 1 // the '_' before the pod name
+		k := j
+		for k > 0 && isDNSByte(b[k-1]) && b[k-1] != '.' {
+			k--
+		}
+		if i < end && j > 0 && b[j] == '_' && k < j {
+			return b[k:j], b[i:end], b[start : start+36]
+		}
+		off = start + 36
+	}
+	return nil, nil, nil
+}
+
+func isDNSByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.'
 }
 
 func isUUID(b []byte) bool {
