@@ -59,6 +59,36 @@ func TestPodlogFacts(t *testing.T) {
 			},
 		},
 		{
+			// the same log hard-wrapped at 80 columns by a terminal copy
+			file:   "seed-json-file-wrapped80.txt",
+			format: "docker json-file log",
+			want: map[string]Fact{
+				"json":          {Count: 5},
+				"access":        {Count: 5, Values: []string{"GET / HTTP/1.1"}},
+				"access.client": {Count: 5, Values: []string{"127.0.0.1", "10.244.0.13", "10.244.0.14"}},
+				"access.agent":  {Count: 5, Values: []string{"curl/8.7.1", "curl/8.18.0"}},
+				"access.status": {Count: 5, Values: []string{"200"}},
+				"stream":        {Count: 5, Values: []string{"stdout"}},
+				"banner":        {Count: 1},
+				"unknown":       {Count: 1, Values: []string{"ode minikube."}},
+			},
+		},
+		{
+			file:   "e2e-cri-wrapped80.txt",
+			format: "CRI log",
+			want: map[string]Fact{
+				"cri":           {Count: 12},
+				"access":        {Count: 6, Values: []string{"GET /?lab=c4fch3i2bc HTTP/1.1"}},
+				"access.client": {Count: 6, Values: []string{"127.0.0.1", "10.244.0.3"}},
+				"access.agent":  {Count: 6, Values: []string{"lab-traffic/dev"}},
+				"access.status": {Count: 6, Values: []string{"200"}},
+				"nonce":         {Count: 6, Values: []string{"c4fch3i2bc"}},
+				"nginx.error":   {Count: 6, Values: []string{"notice"}},
+				"nginx.version": {Count: 1, Values: []string{"1.22.1"}},
+				"stream":        {Count: 12, Values: []string{"stderr", "stdout"}},
+			},
+		},
+		{
 			file:   "debug-node-ls-tail-cri.txt",
 			format: "CRI log",
 			want: map[string]Fact{
