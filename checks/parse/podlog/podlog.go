@@ -336,12 +336,11 @@ func (p *Parser) flush(yield func(Record) bool) bool {
 	if len(p.ends) == 0 {
 		return true
 	}
-	held := append([]byte(nil), p.held...)
-	ends := append([]int(nil), p.ends...)
-	p.held, p.ends = p.held[:0], p.ends[:0]
+	// line with mayHold false never holds, so held stays as it is here
+	defer func() { p.held, p.ends = p.held[:0], p.ends[:0] }()
 	start := 0
-	for _, end := range ends {
-		if !p.line(held[start:end], false, yield) {
+	for _, end := range p.ends {
+		if !p.line(p.held[start:end], false, yield) {
 			return false
 		}
 		start = end
