@@ -24,6 +24,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/k8s-debug-lab/lab/checks/coherence"
 	"github.com/k8s-debug-lab/lab/checks/decode"
 	"github.com/k8s-debug-lab/lab/checks/facts"
 	"github.com/k8s-debug-lab/lab/checks/match"
@@ -91,6 +92,9 @@ type Report struct {
 	Notes   []string `json:"notes,omitempty"`
 	Summary Summary  `json:"summary"`
 	Results []Result `json:"results"`
+	// Disagreements are what the answers contradict each other about
+	// (checks/coherence); each failed the steps it names.
+	Disagreements []coherence.Disagreement `json:"disagreements,omitempty"`
 }
 
 // What a report's answers were compared with.
@@ -198,13 +202,52 @@ func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) 
 	default:
 		rep.Checked, rep.Offline = CheckedCluster, false
 	}
+	var (
+		results []Result
+		answers []coherence.Answer
+	)
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rep.add(gradeStep(s, opts))
+		var set *facts.Set
+		results = append(results, gradeStep(s, opts, &set))
+		if set != nil && results[len(results)-1].Status == Pass {
+			answers = append(answers, coherence.Answer{Step: s.ID, Parser: s.Parser, Facts: set})
+		}
+	}
+	rep.Disagreements = coherence.Check(answers, coherence.Options{Pod: a.Workload.Pod})
+	if opts.Live != nil && len(opts.Live.Vars["nginx.version"]) == 1 {
+		claims := coherence.Claims(answers, coherence.Options{Pod: a.Workload.Pod})
+		rep.Disagreements = append(rep.Disagreements, coherence.Against(claims, coherence.ClaimNginxVersion, opts.Live.Vars["nginx.version"][0], "the lab's nginx")...)
+	}
+	disagree(results, rep.Disagreements)
+	for _, r := range results {
+		rep.add(r)
 	}
 	return rep, nil
+}
+
+// disagree fails every passing step a disagreement involves, with its
+// message; a step that failed on its own keeps its own reason.
+func disagree(results []Result, ds []coherence.Disagreement) {
+	failed := map[string]bool{}
+	for _, d := range ds {
+		for _, id := range d.Steps {
+			for i := range results {
+				r := &results[i]
+				if r.Step != id || r.Status != Pass && !failed[id] {
+					continue
+				}
+				if failed[id] {
+					r.Message += "; " + d.Message
+					continue
+				}
+				failed[id] = true
+				r.Status, r.Points, r.Message, r.Hint = Fail, 0, d.Message, d.Hint
+			}
+		}
+	}
 }
 
 func (rep *Report) add(r Result) {
@@ -265,11 +308,14 @@ func Select(a *spec.Assignment, ids []string) ([]spec.Step, error) {
 	return out, nil
 }
 
-func gradeStep(s spec.Step, opts Options) Result {
+// gradeStep grades one step and hands back, in *kept, the facts its file
+// gave (for the coherence rules).
+func gradeStep(s spec.Step, opts Options, kept **facts.Set) Result {
 	r := Result{Step: s.ID, Title: s.Title, MaxPoints: s.Points}
 	var set *facts.Set
 	if s.Graded() {
 		set = gradeFile(&r, s, opts)
+		*kept = set
 		if r.Status != Pass {
 			return r
 		}

@@ -469,6 +469,11 @@ func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission
 	} else {
 		rep = out.Report
 		disagree = append(disagree, out.Problems...)
+		// Answers that contradict each other are incoherent whether or
+		// not a record came with them.
+		for _, d := range rep.Disagreements {
+			disagree = append(disagree, d.Message)
+		}
 	}
 	st.Verification = verify(labRec, disagree)
 	st.Report = rep

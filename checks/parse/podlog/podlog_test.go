@@ -118,6 +118,35 @@ func TestLines(t *testing.T) {
 			want: []string{`message cri stdout time=2026-02-14T15:22:26Z other msg="hello"`, `message cri stdout time=2026-02-14T15:22:26Z other msg=""`},
 		},
 		{
+			// a terminal that wrapped the line and dropped the blank at the break
+			name: "cri line broken at a blank by a copy, blank lost",
+			in: "2026-11-28T01:22:54.92024061Z stdout F 127.0.0.1 - - [28/Nov/2026:01:22:54 +0000] \"GET /?lab=c4fch3i2bc HTTP/1.1\" 200\n" +
+				"154 \"-\" \"lab-traffic/dev\"\n",
+			want: []string{`message cri stdout time=2026-11-28T01:22:54.92024061Z access client=127.0.0.1 user=- req="GET /?lab=c4fch3i2bc HTTP/1.1" status=200 bytes=154 method=GET proto=HTTP/1.1 referer="-" agent="lab-traffic/dev"`},
+		},
+		{
+			name: "a loose line after a whole cri line is not joined to it",
+			in: "2026-11-28T01:22:54.92024061Z stdout F 127.0.0.1 - - [28/Nov/2026:01:22:54 +0000] \"GET / HTTP/1.1\" 200 154 \"-\" \"curl/8.7.1\"\n" +
+				"some words\n",
+			want: []string{`message cri stdout time=2026-11-28T01:22:54.92024061Z access client=127.0.0.1 user=- req="GET / HTTP/1.1" status=200 bytes=154 method=GET proto=HTTP/1.1 referer="-" agent="curl/8.7.1"`, "unknown"},
+		},
+		{
+			name: "json-file line broken in three, then a whole one",
+			in: `{"log":"127.0.0.1 - - [14/Feb/2026:23:22:26 +0800] \"GET / HTTP/1.1\" 200 612 \"` + "\n" +
+				`-\" \"curl/8.7.1\" \"-\"\n","stream":"stdout","time":"2026-02-14T15:22:26.515224` + "\n" +
+				`136Z"}` + "\n" +
+				`{"log":"x\n","stream":"stdout","time":"2026-02-14T15:22:27Z"}`,
+			want: []string{
+				`message json stdout time=2026-02-14T15:22:26.515224136Z access client=127.0.0.1 user=- req="GET / HTTP/1.1" status=200 bytes=612 method=GET proto=HTTP/1.1 referer="-" agent="curl/8.7.1" xff="-"`,
+				`message json stdout time=2026-02-14T15:22:27Z other msg="x"`,
+			},
+		},
+		{
+			name: "a json-file line that never closes stays unknown",
+			in:   `{"log":"127.0.0.1 - - [14/Feb` + "\n" + `2026-02-14T15:22:26Z stdout F x`,
+			want: []string{"unknown", `message cri stdout time=2026-02-14T15:22:26Z other msg="x"`},
+		},
+		{
 			name: "unterminated partial flushed at the end",
 			in:   "2026-02-14T15:22:26Z stdout P 10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 5",
 			want: []string{`message cri stdout time=2026-02-14T15:22:26Z partial=1 incomplete access client=10.0.0.1 user=- req="GET / HTTP/1.1" status=200 bytes=5 method=GET proto=HTTP/1.1`},
