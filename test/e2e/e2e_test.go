@@ -109,6 +109,7 @@ func TestE2E(t *testing.T) {
 		{"lab/check-all", labCheckAll},
 		{"lab/solve-all", labSolveAll},
 		{"lab/seed-fails-live", labSeedFailsLive},
+		{"faults", faults},
 		{"lab/reset", labReset},
 		{"lab/down", labDown},
 	}
