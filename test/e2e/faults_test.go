@@ -255,9 +255,9 @@ func faults(t *testing.T, e *env) {
 		}},
 		{"apiserver-paused/up", func(t *testing.T) {
 			a := harnessAPIServer(t, e)
-			r := startLab(t, e, nil, "up", "--provider", "existing")
-			time.Sleep(300 * time.Millisecond)
+			// lab up on a ready lab takes 0.1 s: the pause comes first.
 			a.pause(t)
+			r := startLab(t, e, nil, "up", "--provider", "existing")
 			r.wait(t, 25*time.Second) // one request's CallTimeout (15 s) and some
 			a.resume()
 			r.expect(t, 3, "cluster")
