@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/k8s-debug-lab/lab/lab/deploy"
+	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
@@ -104,6 +105,12 @@ func RunWith(ctx context.Context, args []string, streams Streams, deps Deps) err
 	if err != nil && !errors.As(err, &ee) && strings.HasPrefix(err.Error(), "unknown command") {
 		// cobra finds unknown verbs before any command runs.
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w; see lab --help", err)}
+	}
+	if err != nil && !errors.As(err, &ee) && kube.LostCluster(err) {
+		// The cluster answered when the command began and then stopped (an
+		// API server paused, a laptop's VM suspended): exit code 3, as if
+		// it had not answered at all.
+		return &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w\nthe cluster stopped answering; lab status says when it is back", err)}
 	}
 	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/live"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/record"
 	"github.com/k8s-debug-lab/lab/lab/solve"
@@ -192,8 +193,12 @@ func (o *solveOptions) run(ctx context.Context) error {
 	switch {
 	case ctx.Err() != nil:
 		exit = &ExitError{Code: ExitFailed, Err: fmt.Errorf("interrupted after %d of %d steps", len(results), len(o.steps))}
+	case err != nil && kube.LostCluster(err):
+		exit = &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w\nthe cluster stopped answering; lab status says when it is back", err)}
 	case err != nil:
 		exit = &ExitError{Code: ExitFailed, Err: err}
+	case lostCluster(results):
+		exit = &ExitError{Code: ExitCluster, Err: errors.New("the cluster stopped answering; lab status says when it is back")}
 	case rep.Failed > 0:
 		exit = &ExitError{Code: ExitFailed}
 	}
@@ -328,4 +333,15 @@ func writeSolveResult(w io.Writer, r solve.Result) {
 	if len(lines) == 0 {
 		fmt.Fprintln(w)
 	}
+}
+
+// lostCluster reports whether a step failed because the cluster stopped
+// answering: exit code 3, not a failed step.
+func lostCluster(results []solve.Result) bool {
+	for _, r := range results {
+		if !r.OK && kube.LostCluster(r.Err) {
+			return true
+		}
+	}
+	return false
 }

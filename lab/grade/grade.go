@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/k8s-debug-lab/lab/checks"
@@ -60,9 +61,52 @@ var answerFile = regexp.MustCompile(`^(step-[0-9]+|star)\.(txt|log|pcap|pcapng)$
 
 var archive = regexp.MustCompile(`(?i)\.(zip|tar|tgz|tar\.gz|tar\.xz|tar\.bz2|7z|rar)$`)
 
-// looksLikeAnswers reports whether dir holds answers files directly.
-func looksLikeAnswers(dir string, names map[string]bool) bool {
-	entries, err := os.ReadDir(dir)
+// class reads a submissions folder through an os.Root: a link is followed
+// only while it stays inside the class folder, so no submission can make
+// lab list, open or quote what lies outside it (an instructor's files, /etc).
+// Paths are relative to the class folder, slash-separated.
+type class struct {
+	root *os.Root
+	dir  string // the class folder as given, to name submissions by
+}
+
+// stat follows links inside the class.
+func (c class) stat(rel string) (fs.FileInfo, error) { return c.root.Stat(rel) }
+
+// readDir lists a folder; anything else (a FIFO would block an open) is
+// refused before it is opened.
+func (c class) readDir(rel string) ([]fs.DirEntry, error) {
+	fi, err := c.stat(rel)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder", rel)
+	}
+	f, err := c.root.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
+}
+
+// linkProblem says why a link could not be followed, or "" when err is no
+// link's fault.
+func linkProblem(err error) string {
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		return "a link that loops"
+	case err != nil && strings.Contains(err.Error(), "escapes"):
+		return "a link to outside the class folder: not followed"
+	}
+	return ""
+}
+
+// looksLikeAnswers reports whether the folder rel holds answers files
+// directly. It lists the folder once and opens nothing in it.
+func (c class) looksLikeAnswers(rel string, names map[string]bool) bool {
+	entries, err := c.readDir(rel)
 	if err != nil {
 		return false
 	}
@@ -74,18 +118,16 @@ func looksLikeAnswers(dir string, names map[string]bool) bool {
 	return false
 }
 
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
-
 // Discover lists the submissions in root: each folder in it is one
 // student's, holding an answers/ folder (a repository made with lab init),
 // or being an answers folder itself (a download of just the files), or
 // wrapping one of those in a single folder (an unpacked archive:
 // alice/lab-main/answers). Entries that are not folders are listed as
-// ignored, hidden ones (.git) skipped. An error means root itself cannot
-// be graded: it does not exist, or it is one student's answers.
+// ignored, hidden ones (.git) skipped. A link is followed only while it
+// stays inside root: one that leaves it is a submission with that problem
+// (so the instructor sees it), one that loops is ignored. An error means
+// root itself cannot be graded: it does not exist, or it is one student's
+// answers.
 func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) {
 	fi, err := os.Stat(root)
 	switch {
@@ -96,16 +138,22 @@ func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) 
 	case !fi.IsDir():
 		return nil, nil, fmt.Errorf("%s is not a folder: give the folder that holds one folder per student (unpack an archive first)", root)
 	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read %s: %w", root, err)
+	}
+	defer r.Close()
+	c := class{root: r, dir: root}
 	names := map[string]bool{}
 	for _, s := range a.Steps {
 		for _, f := range s.Files {
 			names[f] = true
 		}
 	}
-	if looksLikeAnswers(root, names) || isDir(filepath.Join(root, checks.AnswersDir)) {
+	if fi, err := c.stat(checks.AnswersDir); c.looksLikeAnswers(".", names) || (err == nil && fi.IsDir()) {
 		return nil, nil, fmt.Errorf("%s looks like one student's work, not a class: grade it with lab check --answers, or give lab grade the folder that holds one folder per student", root)
 	}
-	entries, err := os.ReadDir(root)
+	entries, err := c.readDir(".")
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot list %s: %w", root, err)
 	}
@@ -117,7 +165,16 @@ func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) 
 			continue
 		}
 		dir := filepath.Join(root, name)
-		if !isDir(dir) {
+		fi, err := c.stat(name)
+		if p := linkProblem(err); p != "" {
+			if errors.Is(err, syscall.ELOOP) {
+				ignored = append(ignored, Ignored{Name: name, Reason: p})
+			} else {
+				subs = append(subs, Submission{Name: name, Dir: dir, Problems: []string{name + " is " + p}})
+			}
+			continue
+		}
+		if err != nil || !fi.IsDir() {
 			reason := "not a folder"
 			if archive.MatchString(name) {
 				reason = "an archive: unpack it into a folder of its own"
@@ -125,34 +182,42 @@ func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) 
 			ignored = append(ignored, Ignored{Name: name, Reason: reason})
 			continue
 		}
-		subs = append(subs, locate(Submission{Name: name, Dir: dir}, names))
+		subs = append(subs, c.locate(Submission{Name: name, Dir: dir}, names))
 	}
 	sort.Slice(subs, func(i, j int) bool { return subs[i].Name < subs[j].Name })
 	return subs, ignored, nil
 }
 
 // locate finds the answers folder inside one submission.
-func locate(s Submission, names map[string]bool) Submission {
-	find := func(dir string) (string, bool) {
-		ans := filepath.Join(dir, checks.AnswersDir)
-		if fi, err := os.Stat(ans); err == nil {
+func (c class) locate(s Submission, names map[string]bool) Submission {
+	find := func(rel string) (string, bool) {
+		ans := path.Join(rel, checks.AnswersDir)
+		fi, err := c.stat(ans)
+		if p := linkProblem(err); p != "" {
+			s.Problems = append(s.Problems, "answers is "+p)
+			return "", true
+		}
+		if err == nil {
 			if fi.IsDir() {
 				return ans, true
 			}
 			s.Problems = append(s.Problems, "answers is not a folder")
 			return "", true
 		}
-		if looksLikeAnswers(dir, names) {
-			return dir, true
+		if c.looksLikeAnswers(rel, names) {
+			return rel, true
 		}
 		return "", false
 	}
-	if ans, ok := find(s.Dir); ok {
-		s.Answers = ans
+	abs := func(rel string) string { return filepath.Join(c.dir, filepath.FromSlash(rel)) }
+	if ans, ok := find(s.Name); ok {
+		if ans != "" {
+			s.Answers = abs(ans)
+		}
 		return s
 	}
 	// One folder inside, nothing else: an unpacked archive's wrapper.
-	if entries, err := os.ReadDir(s.Dir); err == nil {
+	if entries, err := c.readDir(s.Name); err == nil {
 		var only string
 		n := 0
 		for _, e := range entries {
@@ -160,13 +225,21 @@ func locate(s Submission, names map[string]bool) Submission {
 				continue
 			}
 			n++
-			if e.IsDir() {
-				only = e.Name()
+			inner := path.Join(s.Name, e.Name())
+			fi, err := c.stat(inner)
+			if p := linkProblem(err); p != "" {
+				s.Problems = append(s.Problems, e.Name()+" is "+p)
+				continue
+			}
+			if err == nil && fi.IsDir() {
+				only = inner
 			}
 		}
 		if n == 1 && only != "" {
-			if ans, ok := find(filepath.Join(s.Dir, only)); ok {
-				s.Answers = ans
+			if ans, ok := find(only); ok {
+				if ans != "" {
+					s.Answers = abs(ans)
+				}
 				return s
 			}
 		}
@@ -361,6 +434,14 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 		}
 	}
 
+	// The answers are opened through the class folder's root, like
+	// Discover looks at them: a link out of the class is never followed.
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", root, err)
+	}
+	defer r.Close()
+
 	work := make(chan int)
 	done := make(chan int)
 	var wg sync.WaitGroup
@@ -369,7 +450,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				c.Students[i] = gradeOne(ctx, a, root, subs[i], opts.RequireRecord || a.Record == spec.RecordRequired)
+				c.Students[i] = gradeOne(ctx, a, r, root, subs[i], opts.RequireRecord || a.Record == spec.RecordRequired)
 				done <- i
 			}
 		}()
@@ -425,20 +506,26 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 
 // gradeOne grades one submission; it never fails: what goes wrong is
 // reported in the student's results and problems.
-func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission, requireRecord bool) (st Student) {
+func gradeOne(ctx context.Context, a *spec.Assignment, class *os.Root, root string, s Submission, requireRecord bool) (st Student) {
 	st = Student{Name: s.Name, Problems: slices.Clone(s.Problems), MaxPoints: a.MaxPoints(),
 		Verification: verify(nil, nil)}
-	name := path.Join(filepath.ToSlash(relTo(root, s.Dir)), checks.AnswersDir)
+	// name is how reports show the answers folder: escaped, as it may hold
+	// any byte a folder name can.
+	name := Printable(path.Join(filepath.ToSlash(relTo(root, s.Dir)), checks.AnswersDir))
 	var fsys fs.FS = checks.NoAnswers
 	if s.Answers != "" {
-		name = filepath.ToSlash(relTo(root, s.Answers))
-		st.Answers = name
-		f, closeAnswers, err := checks.OpenAnswers(s.Answers)
+		rel := filepath.ToSlash(relTo(root, s.Answers))
+		name = Printable(rel)
+		st.Answers = rel
+		// Opened inside the class folder's root: neither the answers
+		// folder nor a link in it leads out of the class.
+		r, err := class.OpenRoot(rel)
 		if err != nil {
 			st.Problems = append(st.Problems, fmt.Sprintf("cannot read the answers folder: %v", err))
+		} else {
+			defer r.Close()
+			fsys = r.FS()
 		}
-		defer closeAnswers()
-		fsys = f
 	}
 	defer func() {
 		// Parsers never panic on any input (they are fuzzed); if one

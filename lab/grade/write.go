@@ -47,10 +47,10 @@ func Write(c *Class, dir string) (Written, error) {
 		file := filepath.ToSlash(filepath.Join(ReportsDir, reportName(st.Name, used)+".txt"))
 		var b bytes.Buffer
 		if err := studentReport(&b, st); err != nil {
-			return w, fmt.Errorf("rendering %s's report: %w", st.Name, err)
+			return w, fmt.Errorf("rendering %s's report: %w", Printable(st.Name), err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, file), b.Bytes(), 0o644); err != nil {
-			return w, fmt.Errorf("writing %s's report: %w", st.Name, err)
+			return w, fmt.Errorf("writing %s's report: %w", Printable(st.Name), err)
 		}
 		st.ReportFile = file
 		w.Reports++
@@ -92,7 +92,7 @@ func writeFile(name string, write func(io.Writer) error) error {
 // with the submission as a whole.
 func studentReport(w io.Writer, st *Student) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "student: %s\n", st.Name)
+	fmt.Fprintf(&b, "student: %s\n", Printable(st.Name))
 	for _, p := range st.Problems {
 		fmt.Fprintf(&b, "problem: %s\n", p)
 	}
@@ -129,10 +129,14 @@ func reportName(name string, used map[string]bool) string {
 
 // WriteJSON writes the class report as one JSON document.
 func WriteJSON(w io.Writer, c *Class) error {
-	enc := json.NewEncoder(w)
+	js := &jsonSafe{w: w}
+	enc := json.NewEncoder(js)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(c)
+	if err := enc.Encode(c); err != nil {
+		return err
+	}
+	return js.Close()
 }
 
 // WriteCSV writes one row per student: the points of each step (empty for
@@ -148,7 +152,7 @@ func WriteCSV(w io.Writer, c *Class) error {
 		return err
 	}
 	for _, st := range c.Students {
-		row := []string{cell(st.Name), cell(st.Answers)}
+		row := []string{cell(Printable(st.Name)), cell(Printable(st.Answers))}
 		for _, r := range st.Report.Results {
 			if r.Status == checks.Skip {
 				row = append(row, "")
@@ -163,7 +167,7 @@ func WriteCSV(w io.Writer, c *Class) error {
 		group, with := "", ""
 		if st.Copy != nil {
 			group = "#" + strconv.Itoa(st.Copy.Group)
-			with = strings.Join(st.Copy.With, " ")
+			with = strings.Join(printableAll(st.Copy.With), " ")
 		}
 		var seedSteps []string
 		if st.Seed != nil {
@@ -251,7 +255,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 		o.NameWidth = 24
 	}
 	var b, rows bytes.Buffer
-	fmt.Fprintf(&b, "lab grade: %s · %d submissions in %s · offline\n\n", c.Assignment, len(c.Students), c.Submissions)
+	fmt.Fprintf(&b, "lab grade: %s · %d submissions in %s · offline\n\n", c.Assignment, len(c.Students), Printable(c.Submissions))
 	tw := tabwriter.NewWriter(&rows, 0, 0, 2, ' ', 0)
 	head := []string{"student"}
 	for _, s := range c.Steps {
@@ -260,7 +264,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 	head = append(head, "points", "record", "copy")
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, st := range c.Students {
-		row := []string{clip(st.Name, o.NameWidth)}
+		row := []string{clip(Printable(st.Name), o.NameWidth)}
 		for i := range c.Steps {
 			m := " "
 			if i < len(st.Report.Results) {
@@ -321,7 +325,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 	if len(c.Copies) > 0 {
 		fmt.Fprintf(&b, "\nLikely copies: these submissions share values that each cluster picks at random\n")
 		for _, g := range c.Copies {
-			fmt.Fprintf(&b, "  #%d %s\n", g.ID, strings.Join(g.Students, ", "))
+			fmt.Fprintf(&b, "  #%d %s\n", g.ID, strings.Join(printableAll(g.Students), ", "))
 			for _, line := range g.Lines() {
 				fmt.Fprintf(&b, "     %s\n", line)
 			}
@@ -336,7 +340,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 	if len(seeds) > 0 {
 		fmt.Fprintf(&b, "\nCopied from %s\n", SeedSource)
 		for _, st := range seeds {
-			fmt.Fprintf(&b, "  %s\n", st.Name)
+			fmt.Fprintf(&b, "  %s\n", Printable(st.Name))
 			for _, line := range st.Seed.Lines() {
 				fmt.Fprintf(&b, "     %s\n", line)
 			}
@@ -351,10 +355,10 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 	if len(problems) > 0 || len(c.Ignored) > 0 {
 		fmt.Fprintf(&b, "\nProblems (graded as far as they go)\n")
 		for _, st := range problems {
-			fmt.Fprintf(&b, "  %s: %s\n", st.Name, strings.Join(st.Problems, "; "))
+			fmt.Fprintf(&b, "  %s: %s\n", Printable(st.Name), strings.Join(st.Problems, "; "))
 		}
 		for _, ig := range c.Ignored {
-			fmt.Fprintf(&b, "  %s: ignored, %s\n", ig.Name, ig.Reason)
+			fmt.Fprintf(&b, "  %s: ignored, %s\n", Printable(ig.Name), ig.Reason)
 		}
 	}
 	_, err := w.Write(b.Bytes())

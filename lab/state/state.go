@@ -87,7 +87,7 @@ func Load(path, context, namespace string) (*Lab, error) {
 		return New(context, namespace)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading lab state %s: %w", path, err)
+		return nil, fmt.Errorf("reading lab state %s: %w; %s", path, err, unwritableHint)
 	}
 	var l Lab
 	if err := json.Unmarshal(data, &l); err != nil || l.Nonce == "" {
@@ -144,11 +144,16 @@ func (l *Lab) Sources() []string {
 	return out
 }
 
+// unwritableHint says what to do about a state folder lab cannot use:
+// without it, lab traffic and the live checks have no nonce to share, but
+// offline grading (lab check --offline, lab grade) needs none.
+const unwritableHint = "lab keeps this lab's nonce there: make the folder writable or set XDG_STATE_HOME to one that is (lab check --offline and lab grade work without it)"
+
 // Save writes the state to path atomically (a temporary file renamed over
 // the old one), creating the folder.
 func (l *Lab) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("saving lab state: %w", err)
+		return fmt.Errorf("saving lab state: %w; %s", err, unwritableHint)
 	}
 	data, err := json.MarshalIndent(l, "", "  ")
 	if err != nil {
@@ -156,7 +161,7 @@ func (l *Lab) Save(path string) error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*")
 	if err != nil {
-		return fmt.Errorf("saving lab state: %w", err)
+		return fmt.Errorf("saving lab state: %w; %s", err, unwritableHint)
 	}
 	defer os.Remove(tmp.Name()) // only ours; gone after the rename anyway
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
