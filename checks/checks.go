@@ -70,14 +70,19 @@ type Result struct {
 
 // Report is the verdict on a whole answers folder.
 type Report struct {
-	APIVersion string   `json:"apiVersion"`
-	Kind       string   `json:"kind"`
-	Assignment string   `json:"assignment"`
-	Source     string   `json:"source"`
-	Answers    string   `json:"answers"`
-	Offline    bool     `json:"offline"`
-	Summary    Summary  `json:"summary"`
-	Results    []Result `json:"results"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Assignment string `json:"assignment"`
+	Source     string `json:"source"`
+	// AssignmentDigest and LabVersion name what graded: the spec's bytes
+	// and the lab that read them. The same pair gives the same verdicts,
+	// points and messages on the same answers.
+	AssignmentDigest string   `json:"assignmentDigest"`
+	LabVersion       string   `json:"labVersion"`
+	Answers          string   `json:"answers"`
+	Offline          bool     `json:"offline"`
+	Summary          Summary  `json:"summary"`
+	Results          []Result `json:"results"`
 }
 
 // Summary counts the verdicts.
@@ -135,6 +140,9 @@ type Options struct {
 	Live *Live
 	// KeepFacts copies every fact into the results.
 	KeepFacts bool
+	// LabVersion is the grading lab's version, recorded in the report
+	// (checks cannot know it: the binary it is built into does).
+	LabVersion string
 }
 
 // Grade checks the selected steps (all when ids is empty).
@@ -151,7 +159,8 @@ func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) 
 	}
 	rep := &Report{
 		APIVersion: spec.APIVersion, Kind: "CheckReport",
-		Assignment: a.Name, Source: a.Source, Answers: opts.AnswersName, Offline: opts.Live == nil,
+		Assignment: a.Name, Source: a.Source, AssignmentDigest: a.Digest, LabVersion: opts.LabVersion,
+		Answers: opts.AnswersName, Offline: opts.Live == nil,
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {

@@ -208,12 +208,20 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name     string `xml:"name,attr"`
+	Tests    int    `xml:"tests,attr"`
+	Failures int    `xml:"failures,attr"`
+	Errors   int    `xml:"errors,attr"`
+	Skipped  int    `xml:"skipped,attr"`
+	// Properties name what graded: the lab's version and the spec's
+	// digest.
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -231,7 +239,10 @@ type junitProblem struct {
 
 func writeJUnit(w io.Writer, rep *checks.Report) error {
 	s := rep.Summary
-	suite := junitSuite{Name: rep.Assignment, Tests: len(rep.Results), Failures: s.Failed, Errors: s.Errors, Skipped: s.Skipped}
+	suite := junitSuite{
+		Name: rep.Assignment, Tests: len(rep.Results), Failures: s.Failed, Errors: s.Errors, Skipped: s.Skipped,
+		Properties: []junitProperty{{"lab.version", rep.LabVersion}, {"lab.assignmentDigest", rep.AssignmentDigest}},
+	}
 	for _, r := range rep.Results {
 		c := junitCase{Name: r.Step + ": " + r.Title, Classname: "lab." + rep.Assignment}
 		p := &junitProblem{Message: r.Message, Body: detail(r)}
@@ -282,6 +293,10 @@ type classroom struct {
 	Status   string          `json:"status"`
 	MaxScore int             `json:"max_score"`
 	Tests    []classroomTest `json:"tests"`
+	// What graded, for a teacher reading the result later; the reporter
+	// reads only the fields above.
+	LabVersion       string `json:"lab_version"`
+	AssignmentDigest string `json:"assignment_digest"`
 }
 
 type classroomTest struct {
@@ -299,7 +314,7 @@ type classroomTest struct {
 // live cannot earn points in an offline classroom run, and counting it in
 // max_score would cap every student below full marks.
 func writeClassroom(w io.Writer, rep *checks.Report) error {
-	doc := classroom{Version: 1, Status: "pass", Tests: []classroomTest{}}
+	doc := classroom{Version: 1, Status: "pass", Tests: []classroomTest{}, LabVersion: rep.LabVersion, AssignmentDigest: rep.AssignmentDigest}
 	for _, r := range rep.Results {
 		if r.Status == checks.Skip {
 			continue

@@ -12,6 +12,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/report"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/version"
 )
 
 // checkOptions are lab check's flags, completed into what grading needs.
@@ -156,6 +157,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		File:        o.file,
 		Live:        lv,
 		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
+		LabVersion:  version.String(),
 	})
 	if err != nil {
 		return usageErrorf("%v", err)

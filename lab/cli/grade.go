@@ -13,6 +13,7 @@ import (
 	"github.com/k8s-debug-lab/lab/internal/choice"
 	"github.com/k8s-debug-lab/lab/lab/grade"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/version"
 )
 
 // gradeFormat is what lab grade prints on stdout.
@@ -157,7 +158,7 @@ func within(p, dir string) bool {
 }
 
 func (o *gradeOptions) run(cmd *cobra.Command) error {
-	opts := grade.Options{Jobs: o.jobs}
+	opts := grade.Options{Jobs: o.jobs, LabVersion: version.String()}
 	// Progress is for a person watching a terminal; logs stay clean.
 	if isTerminal(o.streams.ErrOut) {
 		opts.Progress = func(done, total int) {

@@ -21,6 +21,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/version"
 	"github.com/k8s-debug-lab/lab/lessons"
 )
 
@@ -445,6 +446,7 @@ func (o *lessonOptions) grade(ctx context.Context) (*checks.Report, error) {
 	rep, err := checks.Grade(ctx, o.lab.Spec, nil, checks.Options{
 		Answers:     os.DirFS(o.answers),
 		AnswersName: strings.TrimSuffix(o.answers, "/"),
+		LabVersion:  version.String(),
 	})
 	if err != nil {
 		return nil, usageErrorf("%v", err)

@@ -186,6 +186,9 @@ type Options struct {
 	Progress func(done, total int)
 	// Now stamps the report; zero means time.Now (tests pin it).
 	Now time.Time
+	// LabVersion is the grading lab's version, recorded in the class's
+	// report and every student's.
+	LabVersion string
 }
 
 // Student is one submission's verdict.
@@ -268,6 +271,10 @@ type Class struct {
 	Kind       string `json:"kind"`
 	Assignment string `json:"assignment"`
 	Source     string `json:"source"`
+	// AssignmentDigest and LabVersion name what graded the class (see
+	// checks.Report): regrading with the same pair gives the same grades.
+	AssignmentDigest string `json:"assignmentDigest"`
+	LabVersion       string `json:"labVersion"`
 	// Submissions is the submissions folder as given.
 	Submissions string    `json:"submissions"`
 	Offline     bool      `json:"offline"`
@@ -316,7 +323,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 	}
 	c := &Class{
 		APIVersion: spec.APIVersion, Kind: Kind, Assignment: a.Name, Source: a.Source,
-		Submissions: root, Offline: true, Graded: now, MaxPoints: a.MaxPoints(),
+		AssignmentDigest: a.Digest, LabVersion: opts.LabVersion, Submissions: root, Offline: true, Graded: now, MaxPoints: a.MaxPoints(),
 		Students: make([]Student, len(subs)), Copies: []Group{},
 	}
 	for _, s := range a.Steps {
@@ -334,7 +341,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				c.Students[i] = gradeOne(ctx, a, root, subs[i])
+				c.Students[i] = gradeOne(ctx, a, root, subs[i], opts.LabVersion)
 				done <- i
 			}
 		}()
@@ -382,7 +389,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 
 // gradeOne grades one submission; it never fails: what goes wrong is
 // reported in the student's results and problems.
-func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission) (st Student) {
+func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission, labVersion string) (st Student) {
 	st = Student{Name: s.Name, Problems: slices.Clone(s.Problems), MaxPoints: a.MaxPoints(),
 		Verification: Verification{Status: Unverified, Problems: []string{"no lab record: the answers were not checked against a cluster"}}}
 	name := path.Join(filepath.ToSlash(relTo(root, s.Dir)), "answers")
@@ -406,16 +413,16 @@ func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission
 		// does, it costs this student's report, not the class run.
 		if p := recover(); p != nil {
 			st.Problems = append(st.Problems, fmt.Sprintf("lab failed grading this submission (a bug in lab; please report it): %v", p))
-			st.Report = emptyReport(a, name)
+			st.Report = emptyReport(a, name, labVersion)
 		}
 	}()
 	// The grader reads each answers file once; the fingerprints are taken
 	// from the same bytes, so a class is read from disk once.
 	rec := &recordFS{FS: fsys, files: map[string]*recorded{}}
-	rep, err := checks.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name})
+	rep, err := checks.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name, LabVersion: labVersion})
 	if err != nil {
 		st.Problems = append(st.Problems, err.Error())
-		rep = emptyReport(a, name)
+		rep = emptyReport(a, name, labVersion)
 	}
 	st.Report = rep
 	st.Points = rep.Summary.Points
@@ -471,8 +478,11 @@ func (f *recordFile) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func emptyReport(a *spec.Assignment, name string) *checks.Report {
-	return &checks.Report{APIVersion: spec.APIVersion, Kind: "CheckReport", Assignment: a.Name, Source: a.Source, Answers: name, Offline: true, Results: []checks.Result{}}
+func emptyReport(a *spec.Assignment, name, labVersion string) *checks.Report {
+	return &checks.Report{
+		APIVersion: spec.APIVersion, Kind: "CheckReport", Assignment: a.Name, Source: a.Source,
+		AssignmentDigest: a.Digest, LabVersion: labVersion, Answers: name, Offline: true, Results: []checks.Result{},
+	}
 }
 
 // relTo names p relative to root, for reports that read the same on any
