@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,7 +29,14 @@ type run struct {
 
 // deps are what lab(t, …) runs with: the machine's own, unless a test
 // fakes some of them with useDeps for its own duration.
-var deps = RealDeps()
+var deps = func() Deps {
+	d := RealDeps()
+	// No test asks a real registry; those about platforms fake it.
+	d.ImagePlatforms = func(context.Context, string) ([]string, error) {
+		return nil, errors.New("no registry in unit tests")
+	}
+	return d
+}()
 
 // useDeps changes the deps lab(t, …) runs with until the test ends.
 func useDeps(t *testing.T, change func(*Deps)) {

@@ -159,7 +159,7 @@ func TestFindings(t *testing.T) {
 				p.ImagePlatforms = func(context.Context, string) ([]string, error) { return []string{"linux/amd64"}, nil }
 			},
 			message: "kyos0109/nginx-distroless is published for linux/amd64 only, but minikube is linux/arm64",
-			fix:     "built for linux/arm64: lab up --nginx-image IMAGE",
+			fix:     "built for linux/arm64 (one your instructor publishes, or one you build and load with --image-archive): lab up --nginx-image IMAGE",
 		},
 		{
 			name: "kind's node is this machine's architecture", in: Input{Provider: cluster.Kind, ClusterMissing: true, NginxImage: "x"}, check: "architecture", severity: Fail, blocking: true,
