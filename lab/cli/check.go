@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -153,7 +154,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 	}
 	rep, err := checks.Grade(cmd.Context(), o.lab.Spec, o.steps, checks.Options{
 		Answers:     o.fsys,
-		AnswersName: strings.TrimSuffix(o.answers, "/"),
+		AnswersName: answersName(o.answers),
 		File:        o.file,
 		Live:        lv,
 		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
@@ -162,7 +163,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	err = report.Write(o.streams.Out, o.fmt, rep, report.Options{Color: o.fmt == report.Text && isTerminal(o.streams.Out) && os.Getenv("NO_COLOR") == ""})
+	err = report.Write(o.streams.Out, o.fmt, rep, report.Options{Color: o.fmt == report.Text && colorTerminal(o.streams.Out)})
 	if err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
@@ -170,4 +171,14 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		return &ExitError{Code: code}
 	}
 	return nil
+}
+
+// answersName is the answers folder as messages name it: without the
+// trailing separator a shell's completion adds ("answers/", PowerShell's
+// "answers\").
+func answersName(dir string) string {
+	if t := strings.TrimRight(dir, "/"+string(filepath.Separator)); t != "" {
+		return t
+	}
+	return dir
 }

@@ -250,7 +250,7 @@ func (o *lessonOptions) show(ctx context.Context, id string) error {
 	}
 	tty := isTerminal(o.streams.Out)
 	cols, rows := terminalSize(o.streams.Out)
-	noColor := os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb"
+	noColor := !colorTerminal(o.streams.Out)
 	style, width := lessonLayout(tty, cols, o.width, noColor)
 	text, err := lessons.Render(md, lessons.RenderOptions{Style: style, Width: width})
 	if err != nil {
@@ -445,7 +445,7 @@ func (o *lessonOptions) grade(ctx context.Context) (*checks.Report, error) {
 	}
 	rep, err := checks.Grade(ctx, o.lab.Spec, nil, checks.Options{
 		Answers:     os.DirFS(o.answers),
-		AnswersName: strings.TrimSuffix(o.answers, "/"),
+		AnswersName: answersName(o.answers),
 		LabVersion:  version.String(),
 	})
 	if err != nil {
