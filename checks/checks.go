@@ -79,8 +79,13 @@ type Report struct {
 	Kind       string `json:"kind"`
 	Assignment string `json:"assignment"`
 	Source     string `json:"source"`
-	Answers    string `json:"answers"`
-	Offline    bool   `json:"offline"`
+	// AssignmentDigest and LabVersion name what graded: the spec's bytes
+	// and the lab that read them. The same pair gives the same verdicts,
+	// points and messages on the same answers.
+	AssignmentDigest string `json:"assignmentDigest"`
+	LabVersion       string `json:"labVersion"`
+	Answers          string `json:"answers"`
+	Offline          bool   `json:"offline"`
 	// Checked says what the answers were compared with: CheckedCluster,
 	// CheckedRecord or CheckedNothing.
 	Checked string `json:"checked"`
@@ -172,6 +177,9 @@ type Options struct {
 	Live *Live
 	// KeepFacts copies every fact into the results.
 	KeepFacts bool
+	// LabVersion is the grading lab's version, recorded in the report
+	// (checks cannot know it: the binary it is built into does).
+	LabVersion string
 }
 
 // Grade checks the selected steps (all when ids is empty).
@@ -191,7 +199,8 @@ func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) 
 	}
 	rep := &Report{
 		APIVersion: spec.APIVersion, Kind: "CheckReport",
-		Assignment: a.Name, Source: a.Source, Answers: opts.AnswersName, Offline: true, Checked: CheckedNothing,
+		Assignment: a.Name, Source: a.Source, AssignmentDigest: a.Digest, LabVersion: opts.LabVersion,
+		Answers: opts.AnswersName, Offline: true, Checked: CheckedNothing,
 	}
 	switch {
 	case opts.Live == nil:

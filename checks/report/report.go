@@ -249,7 +249,8 @@ type junitProblem struct {
 func writeJUnit(w io.Writer, rep *checks.Report) error {
 	s := rep.Summary
 	suite := junitSuite{Name: rep.Assignment, Tests: len(rep.Results), Failures: s.Failed, Errors: s.Errors, Skipped: s.Skipped,
-		Properties: []junitProperty{{Name: "checked", Value: rep.Checked}}, SystemOut: strings.Join(rep.Notes, "\n")}
+		Properties: []junitProperty{{"lab.version", rep.LabVersion}, {"lab.assignmentDigest", rep.AssignmentDigest}, {Name: "checked", Value: rep.Checked}},
+		SystemOut:  strings.Join(rep.Notes, "\n")}
 	if rep.Recorded != nil {
 		suite.Properties = append(suite.Properties, junitProperty{Name: "recorded", Value: rep.Recorded.UTC().Format(time.RFC3339)})
 	}
@@ -303,6 +304,10 @@ type classroom struct {
 	Status   string          `json:"status"`
 	MaxScore int             `json:"max_score"`
 	Tests    []classroomTest `json:"tests"`
+	// What graded, for a teacher reading the result later; the reporter
+	// reads only the fields above.
+	LabVersion       string `json:"lab_version"`
+	AssignmentDigest string `json:"assignment_digest"`
 }
 
 type classroomTest struct {
@@ -323,7 +328,7 @@ type classroomTest struct {
 // come first, as tests worth no points, since the reporter shows nothing
 // else.
 func writeClassroom(w io.Writer, rep *checks.Report) error {
-	doc := classroom{Version: 1, Status: "pass", Tests: []classroomTest{}}
+	doc := classroom{Version: 1, Status: "pass", Tests: []classroomTest{}, LabVersion: rep.LabVersion, AssignmentDigest: rep.AssignmentDigest}
 	for _, n := range rep.Notes {
 		doc.Tests = append(doc.Tests, classroomTest{Name: clip(n, 80), Status: "pass", Message: n, TestCode: "lab check", ExecutionTime: "0s"})
 	}

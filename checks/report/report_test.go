@@ -20,6 +20,7 @@ import (
 func sample() *checks.Report {
 	rep := &checks.Report{
 		APIVersion: "lab/v1", Kind: "CheckReport", Assignment: "kubernetes-debug",
+		AssignmentDigest: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", LabVersion: "v1.2.3",
 		Source: "built-in", Answers: "answers", Offline: true,
 		Checked: checks.CheckedNothing, Notes: []string{checks.NotChecked},
 	}

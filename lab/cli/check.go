@@ -16,6 +16,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/record"
+	"github.com/k8s-debug-lab/lab/lab/version"
 )
 
 // checkOptions are lab check's flags, completed into what grading needs.
@@ -182,7 +183,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 	}
 	// --file is read through its folder, by the rule the answers folder
 	// is read by.
-	dir, file, name := o.answers, "", strings.TrimSuffix(o.answers, "/")
+	dir, file, name := o.answers, "", answersName(o.answers)
 	if o.file != "" {
 		dir, file = filepath.Dir(o.file), filepath.Base(o.file)
 		name = filepath.ToSlash(dir)
@@ -197,6 +198,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		AnswersName: name,
 		File:        file,
 		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
+		LabVersion:  version.String(),
 	}
 	var rep *checks.Report
 	if lr != nil {
@@ -214,7 +216,7 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 	} else if rep, err = o.gradeOffline(ctx, opts); err != nil {
 		return err
 	}
-	err = report.Write(o.streams.Out, o.fmt, rep, report.Options{Color: o.fmt == report.Text && isTerminal(o.streams.Out) && os.Getenv("NO_COLOR") == ""})
+	err = report.Write(o.streams.Out, o.fmt, rep, report.Options{Color: o.fmt == report.Text && colorTerminal(o.streams.Out)})
 	if err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
@@ -222,4 +224,14 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		return &ExitError{Code: code}
 	}
 	return nil
+}
+
+// answersName is the answers folder as messages name it: without the
+// trailing separator a shell's completion adds ("answers/", PowerShell's
+// "answers\").
+func answersName(dir string) string {
+	if t := strings.TrimRight(dir, "/"+string(filepath.Separator)); t != "" {
+		return t
+	}
+	return dir
 }

@@ -172,7 +172,7 @@ func (o *doctorOptions) run(ctx context.Context) error {
 			return err
 		}
 	} else {
-		writeDoctor(o.streams.Out, rep, isTerminal(o.streams.Out) && os.Getenv("NO_COLOR") == "")
+		writeDoctor(o.streams.Out, rep, colorTerminal(o.streams.Out))
 	}
 	return doctorExit(rep)
 }

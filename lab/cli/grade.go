@@ -14,6 +14,7 @@ import (
 	"github.com/k8s-debug-lab/lab/lab/grade"
 	"github.com/k8s-debug-lab/lab/lab/grade/htmlreport"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/version"
 	"github.com/k8s-debug-lab/lab/lessons"
 )
 
@@ -189,7 +190,7 @@ func within(p, dir string) bool {
 }
 
 func (o *gradeOptions) run(cmd *cobra.Command) error {
-	opts := grade.Options{Jobs: o.jobs, RequireRecord: o.requireRec}
+	opts := grade.Options{Jobs: o.jobs, RequireRecord: o.requireRec, LabVersion: version.String()}
 	// Progress is for a person watching a terminal; logs stay clean.
 	if isTerminal(o.streams.ErrOut) {
 		opts.Progress = func(done, total int) {

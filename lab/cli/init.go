@@ -17,12 +17,18 @@ type initOptions struct {
 
 	dir        string
 	assignment string
+	labVersion string
+
+	// own is this binary's version; pin what the workflow installs.
+	own     string
+	pin     string
+	warning string
 
 	lab *labfolder.Lab
 }
 
 func newInitCmd(streams Streams) *cobra.Command {
-	o := &initOptions{streams: streams}
+	o := &initOptions{streams: streams, own: version.String()}
 	cmd := &cobra.Command{
 		Use:   "init [DIR]",
 		Short: "Write a student workspace: answers/, the autograding workflow, .gitignore",
@@ -38,16 +44,27 @@ the template repository of a GitHub Classroom assignment, or hand it out.
 With --assignment, the custom assignment (its spec and lessons) is copied
 into DIR/assignment, and the workflow grades against it.
 
+The workflow installs one fixed lab, so that a release in the middle of a
+course never changes a grade a student already has: this lab's own version
+when it is a release, else the one given with --lab-version. A development
+build pins its own commit and says so on stderr; one that has no commit (go
+run) or was built from uncommitted changes refuses, as does a version that
+moves (latest, a branch).
+
 lab init never overwrites a file and never writes into an existing answers
 folder: it says what it kept.
 
 Exit codes: 0 the workspace is written, 2 usage error (DIR is a file, the
-assignment has a mistake, a file cannot be written).`,
+assignment has a mistake, a file cannot be written, no fixed lab version to
+pin).`,
 		Example: `  lab init my-lab
-  lab init --assignment ./my-course classroom-template`,
+  lab init --lab-version v1.2.3 --assignment ./my-course classroom-template`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.complete(args); err != nil {
+				return err
+			}
+			if err := o.validate(); err != nil {
 				return err
 			}
 			return o.run()
@@ -55,6 +72,7 @@ assignment has a mistake, a file cannot be written).`,
 	}
 	cmd.Flags().StringVar(&o.assignment, "assignment", "", labFlagHelp)
 	_ = cmd.MarkFlagDirname("assignment")
+	cmd.Flags().StringVar(&o.labVersion, "lab-version", "", "the lab release the workflow installs, vX.Y.Z (default: this lab's own, when it is a release)")
 	return cmd
 }
 
@@ -68,10 +86,22 @@ func (o *initOptions) complete(args []string) error {
 	return err
 }
 
-func (o *initOptions) run() error {
-	res, err := workspace.Init(o.dir, workspace.Options{Assignment: o.lab.Spec, AssignmentDir: o.assignment, Version: version.String()})
+func (o *initOptions) validate() error {
+	var err error
+	o.pin, o.warning, err = workspace.Pin(o.own, o.labVersion)
 	if err != nil {
 		return usageErrorf("%v", err)
+	}
+	return nil
+}
+
+func (o *initOptions) run() error {
+	res, err := workspace.Init(o.dir, workspace.Options{Assignment: o.lab.Spec, AssignmentDir: o.assignment, Version: o.pin})
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if o.warning != "" {
+		fmt.Fprintf(o.streams.ErrOut, "WARNING: %s\n", o.warning)
 	}
 	out := o.streams.Out
 	fmt.Fprintf(out, "lab init: a workspace for %s in %s\n", o.lab.Spec.Name, o.dir)
@@ -85,6 +115,7 @@ func (o *initOptions) run() error {
 	if o.assignment != "" {
 		flag = " --assignment " + workspace.AssignmentDir
 	}
+	fmt.Fprintf(out, "The workflow installs lab %s.\n", o.pin)
 	fmt.Fprintf(out, "\nNext: cd %s, then lab up, lab lesson list, and lab check%s.\n", o.dir, flag)
 	fmt.Fprintf(out, "For GitHub Classroom, push it as the assignment's template repository.\n")
 	return nil

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 // class writes two submissions: one from the seed write-up, one empty.
@@ -153,11 +156,30 @@ func TestGradeUsageErrors(t *testing.T) {
 
 func TestInit(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ws")
+	// The test binary is a development build that knows no version: it
+	// must be told which lab the workflow installs.
 	r := lab(t, "init", dir)
-	if r.code != ExitOK || !strings.Contains(r.out, "created "+filepath.Join(dir, ".github/workflows/classroom.yml")) {
-		t.Fatalf("exit %d: %v\n%s", r.code, r.returnedError, r.out)
+	if r.code != ExitUsage || !strings.Contains(r.returnedError.Error(), "--lab-version vX.Y.Z") {
+		t.Fatalf("init from a build with no version: exit %d: %v", r.code, r.returnedError)
 	}
-	r = lab(t, "init", dir)
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("a refused init wrote %s", dir)
+	}
+	for _, moving := range []string{"latest", "main", "v1.2.3-dirty"} {
+		if r := lab(t, "init", "--lab-version", moving, dir); r.code != ExitUsage {
+			t.Errorf("--lab-version %s: exit %d", moving, r.code)
+		}
+	}
+	r = lab(t, "init", "--lab-version", "v1.2.3", dir)
+	if r.code != ExitOK || !strings.Contains(r.out, "created "+filepath.Join(dir, ".github/workflows/classroom.yml")) ||
+		!strings.Contains(r.out, "installs lab v1.2.3") || r.err != "" {
+		t.Fatalf("exit %d: %v\n%s\nstderr: %s", r.code, r.returnedError, r.out, r.err)
+	}
+	workflow, _ := os.ReadFile(filepath.Join(dir, ".github/workflows/classroom.yml"))
+	if !strings.Contains(string(workflow), "/cmd/lab@v1.2.3\n") {
+		t.Errorf("the workflow does not install v1.2.3:\n%s", workflow)
+	}
+	r = lab(t, "init", "--lab-version", "v1.2.3", dir)
 	if r.code != ExitOK || strings.Contains(r.out, "created") || !strings.Contains(r.out, "kept    "+filepath.Join(dir, "answers/")) {
 		t.Errorf("second run: exit %d\n%s", r.code, r.out)
 	}
@@ -168,11 +190,36 @@ func TestInit(t *testing.T) {
 	}
 	file := filepath.Join(t.TempDir(), "f")
 	os.WriteFile(file, nil, 0o644)
-	if r := lab(t, "init", file); r.code != ExitUsage {
+	if r := lab(t, "init", "--lab-version", "v1.2.3", file); r.code != ExitUsage {
 		t.Errorf("init into a file: exit %d", r.code)
 	}
 	if r := lab(t, "init", "a", "b"); r.code != ExitUsage {
 		t.Errorf("two folders: exit %d", r.code)
+	}
+}
+
+// A development build made by make pins its own commit, and says so on
+// stderr where a teacher sees it.
+func TestInitDevelopmentBuild(t *testing.T) {
+	l, err := labfolder.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	dir := t.TempDir()
+	o := &initOptions{streams: Streams{Out: &out, ErrOut: &errOut}, own: "v1.2.3-4-g6cca3d0", dir: dir, lab: l}
+	if err := o.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.run(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(errOut.String(), "WARNING: this lab is a development build") || !strings.Contains(errOut.String(), "@6cca3d0") {
+		t.Errorf("stderr: %q", errOut.String())
+	}
+	workflow, _ := os.ReadFile(filepath.Join(dir, ".github/workflows/classroom.yml"))
+	if !strings.Contains(string(workflow), "/cmd/lab@6cca3d0\n") {
+		t.Errorf("the workflow does not install the build's commit:\n%s", workflow)
 	}
 }
 

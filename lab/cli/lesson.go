@@ -22,6 +22,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks/facts"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/version"
 	"github.com/k8s-debug-lab/lab/lessons"
 )
 
@@ -250,7 +251,7 @@ func (o *lessonOptions) show(ctx context.Context, id string) error {
 	}
 	tty := isTerminal(o.streams.Out)
 	cols, rows := terminalSize(o.streams.Out)
-	noColor := os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb"
+	noColor := !colorTerminal(o.streams.Out)
 	style, width := lessonLayout(tty, cols, o.width, noColor)
 	text, err := lessons.Render(md, lessons.RenderOptions{Style: style, Width: width})
 	if err != nil {
@@ -485,7 +486,8 @@ func (o *lessonOptions) grade(ctx context.Context) (*checks.Report, error) {
 	defer closeAnswers()
 	rep, err := checks.Grade(ctx, o.lab.Spec, nil, checks.Options{
 		Answers:     fsys,
-		AnswersName: strings.TrimSuffix(o.answers, "/"),
+		AnswersName: answersName(o.answers),
+		LabVersion:  version.String(),
 	})
 	if err != nil {
 		return nil, usageErrorf("%v", err)

@@ -89,7 +89,7 @@ type session struct {
 func newSession(streams Streams, g *globals, kf *kubeconfigFlags, lab *labfolder.Lab) *session {
 	return &session{
 		streams: streams, g: g, kf: kf, lab: lab,
-		log: newProgress(streams.ErrOut, isTerminal(streams.ErrOut), g.verbosity),
+		log: newProgress(streams.ErrOut, cursorTerminal(streams.ErrOut), g.verbosity),
 	}
 }
 

@@ -8,9 +8,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/k8s-debug-lab/lab/lab/cluster"
 	"github.com/k8s-debug-lab/lab/lab/deploy"
+	"github.com/k8s-debug-lab/lab/lab/doctor"
 	"github.com/k8s-debug-lab/lab/lab/images"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
@@ -223,6 +226,7 @@ func (o *upOptions) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	o.statePlatform(ctx, c, t.Namespace)
 	dopts := s.deployOptions(t.Namespace, o.nginxImage)
 	dopts.Timeout = o.timeout
 	res, err := deploy.Up(ctx, c, dopts)
@@ -233,6 +237,49 @@ func (o *upOptions) run(ctx context.Context) (err error) {
 	s.log.Debugf("done in %s", time.Since(start).Round(time.Millisecond))
 	printUpResult(o.streams, res, "lab is ready")
 	return nil
+}
+
+// platformTimeout bounds the registry question lab up asks before it
+// deploys: an offline machine must not wait for it.
+const platformTimeout = 10 * time.Second
+
+// statePlatform says, before anything is deployed, when the pod's image
+// has no variant for a node's platform (an amd64-only image on an arm64
+// laptop) and what to do: otherwise the student waits minutes for an
+// ImagePullBackOff or an "exec format error". It only warns: a registry
+// may lie about nothing but be out of reach, and an image loaded with
+// --image-archive may be what the node runs. An earlier lab up's pod
+// keeps its image, so it is not asked about.
+func (o *upOptions) statePlatform(ctx context.Context, c kubernetes.Interface, namespace string) {
+	s := o.s
+	image := o.nginxImage
+	if image == "" {
+		if _, err := c.CoreV1().Pods(namespace).Get(ctx, s.workload().Pod, metav1.GetOptions{}); err == nil {
+			return
+		}
+		image = deploy.DefaultImage(s.lab)
+	}
+	if image == "" || s.g.deps.ImagePlatforms == nil {
+		return
+	}
+	nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil || len(nodes.Items) == 0 {
+		s.log.Debugf("not comparing %s with the nodes' platforms: listing nodes: %v", image, err)
+		return
+	}
+	var ps []doctor.NodePlatform
+	for i := range nodes.Items {
+		ps = append(ps, doctor.NodePlatformOf(kube.NodeFactsOf(&nodes.Items[i])))
+	}
+	rctx, cancel := context.WithTimeout(ctx, platformTimeout)
+	defer cancel()
+	platforms, err := s.g.deps.ImagePlatforms(rctx, image)
+	switch f := doctor.Architecture(image, platforms, err, ps); f.Severity {
+	case doctor.Fail:
+		s.log.Warnf("%s: the pod cannot start there.\n  What to do: %s", f.Message, f.Fix)
+	case doctor.Info:
+		s.log.Debugf("%s", f.Message)
+	}
 }
 
 func (o *upOptions) loadImages(ctx context.Context, t *kube.Target) error {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -373,4 +374,41 @@ func writeClosedKubeconfig(t *testing.T) string {
 // newLabCluster faked it: for a kubeconfig that points nowhere.
 func realClient(t *testing.T) {
 	useDeps(t, func(d *Deps) { d.NewClient = RealDeps().NewClient })
+}
+
+// On an arm64 node (kubetest's), lab up says before it deploys that the
+// default image has no arm64 variant, and what to do; an image that has
+// one, or the pod of an earlier lab up, raises nothing.
+func TestUpStatesPlatform(t *testing.T) {
+	lc := newLabCluster(t)
+	var asked []string
+	writesWhenAsked := -1
+	useDeps(t, func(d *Deps) {
+		d.ImagePlatforms = func(_ context.Context, image string) ([]string, error) {
+			asked = append(asked, image)
+			writesWhenAsked = len(kubetest.Writes(lc.Actions()))
+			if strings.HasSuffix(image, ":arm64") {
+				return []string{"linux/arm64/v8"}, nil
+			}
+			return []string{"linux/amd64"}, nil
+		}
+	})
+	r := lab(t, "up", "--provider", "existing").must(t, ExitOK)
+	want := "lab: warning: kyos0109/nginx-distroless is published for linux/amd64 only, but " + kubetest.NodeName + " is linux/arm64: the pod cannot start there."
+	if !strings.Contains(r.err, want) || !strings.Contains(r.err, "What to do: give the lab an nginx-distroless image built for linux/arm64") {
+		t.Errorf("stderr does not state the platform:\n%s", r.err)
+	}
+	if writesWhenAsked != 0 {
+		t.Errorf("the platform was compared after %d writes: it must be stated before deploying", writesWhenAsked)
+	}
+	asked = nil
+	r = lab(t, "up", "--provider", "existing").must(t, ExitOK)
+	if len(asked) != 0 || strings.Contains(r.err, "warning") {
+		t.Errorf("an earlier lab up's pod: asked about %v\n%s", asked, r.err)
+	}
+	lab(t, "down", "--provider", "existing", "--yes").must(t, ExitOK)
+	r = lab(t, "up", "--provider", "existing", "--nginx-image", "registry.example/nginx-distroless:arm64").must(t, ExitOK)
+	if !slices.Equal(asked, []string{"registry.example/nginx-distroless:arm64"}) || strings.Contains(r.err, "warning") {
+		t.Errorf("an arm64 image: asked about %v\n%s", asked, r.err)
+	}
 }

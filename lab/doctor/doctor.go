@@ -213,15 +213,15 @@ func Run(ctx context.Context, in Input, p Probes) *Report {
 	if in.Provider == cluster.Kind && in.NodeProxy != nil {
 		add(checkProxy(in.NodeProxy))
 	}
-	var archs []nodeArch
+	var archs []NodePlatform
 	switch {
 	case facts != nil:
 		for _, n := range facts.Nodes {
-			archs = append(archs, nodeArch{n.Name, orLinux(n.OS), n.Architecture})
+			archs = append(archs, NodePlatform{n.Name, orLinux(n.OS), n.Architecture})
 		}
 	case in.Provider == cluster.Kind:
 		// kind's nodes are containers on this machine: its architecture.
-		archs = append(archs, nodeArch{"the kind node (this machine)", "linux", p.GOARCH})
+		archs = append(archs, NodePlatform{"the kind node (this machine)", "linux", p.GOARCH})
 	}
 	for _, f := range checkImages(ctx, in, p, facts, archs) {
 		add(f)
@@ -321,7 +321,46 @@ func checkInotify(read func(string) ([]byte, error)) Finding {
 	return Finding{Check: "inotify", Severity: OK, Message: fmt.Sprintf("inotify limits suit kind (max_user_watches %d, max_user_instances %d)", watches, instances)}
 }
 
-type nodeArch struct{ name, os, arch string }
+// NodePlatform is a node that runs the lab's pod: its name, OS and
+// architecture, as Kubernetes reports them.
+type NodePlatform struct{ Name, OS, Arch string }
+
+// NodePlatformOf is a node's platform; an OS left out is linux.
+func NodePlatformOf(n kube.NodeFacts) NodePlatform {
+	return NodePlatform{n.Name, orLinux(n.OS), n.Architecture}
+}
+
+// Architecture compares the platforms image is published for (err: they
+// could not be learnt) with the nodes'. A Fail says which node lacks a
+// variant and what to do; lab doctor reports it, and lab up states it
+// before it deploys, since the pod would otherwise fail minutes later
+// with ImagePullBackOff or "exec format error" (an amd64-only image on an
+// Apple silicon or other arm64 laptop).
+func Architecture(image string, platforms []string, err error, nodes []NodePlatform) Finding {
+	if err != nil {
+		return Finding{Check: "architecture", Severity: Info,
+			Message: fmt.Sprintf("could not learn which platforms %s is published for (%v); if the pod fails with ImagePullBackOff or \"exec format error\", check that it has a %s/%s variant",
+				image, err, nodes[0].OS, nodes[0].Arch)}
+	}
+	var missing []string
+	want := ""
+	for _, n := range nodes {
+		p := n.OS + "/" + n.Arch
+		if !slices.ContainsFunc(platforms, func(q string) bool { return q == p || strings.HasPrefix(q, p+"/") }) {
+			missing = append(missing, fmt.Sprintf("%s is %s", n.Name, p))
+			if want == "" {
+				want = p
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return Finding{Check: "architecture", Severity: Fail,
+			Message: fmt.Sprintf("%s is published for %s only, but %s", image, strings.Join(platforms, ", "), strings.Join(missing, "; ")),
+			Fix: fmt.Sprintf("give the lab an nginx-distroless image built for %s (one your instructor publishes, or one you build and load with --image-archive): lab up --nginx-image IMAGE; "+
+				"or run the lab on a %s machine or cluster", want, strings.Join(platforms, " or "))}
+	}
+	return Finding{Check: "architecture", Severity: OK, Message: fmt.Sprintf("%s has a variant for every node (%s)", image, strings.Join(platforms, ", "))}
+}
 
 func checkCapabilities(nodes []kube.NodeFacts) Finding {
 	var crio []string

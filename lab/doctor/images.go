@@ -28,7 +28,7 @@ var roleFix = map[string]string{
 
 // checkImages checks every image in parallel: offline, each registry
 // query waits for its own timeout.
-func checkImages(ctx context.Context, in Input, p Probes, facts *ClusterFacts, archs []nodeArch) []Finding {
+func checkImages(ctx context.Context, in Input, p Probes, facts *ClusterFacts, archs []NodePlatform) []Finding {
 	out := make([]Finding, len(in.Images))
 	var wg sync.WaitGroup
 	for i, img := range in.Images {
@@ -45,7 +45,7 @@ func checkImages(ctx context.Context, in Input, p Probes, facts *ClusterFacts, a
 // checkImage says whether lab up (and the steps after it) will have the
 // image: in the bundle, on the nodes, in the engine (enough for the node
 // image only), or pullable by whoever pulls it, for the nodes' platform.
-func checkImage(ctx context.Context, in Input, p Probes, facts *ClusterFacts, archs []nodeArch, img NeededImage) Finding {
+func checkImage(ctx context.Context, in Input, p Probes, facts *ClusterFacts, archs []NodePlatform, img NeededImage) Finding {
 	f := Finding{Check: "image/" + img.Role}
 	what := img.Name
 	if w := roleWords[img.Role]; w != "" {
@@ -55,7 +55,7 @@ func checkImage(ctx context.Context, in Input, p Probes, facts *ClusterFacts, ar
 	if img.Role == RoleNode {
 		by = ByEngine
 		// The engine runs on this machine: the node image is for it.
-		archs = []nodeArch{{"this machine", "linux", p.GOARCH}}
+		archs = []NodePlatform{{"this machine", "linux", p.GOARCH}}
 	}
 	if in.Bundle != nil && in.Bundle.Has(img.Name) {
 		f.Severity, f.Message = OK, what+": in the bundle"
@@ -87,7 +87,7 @@ func checkImage(ctx context.Context, in Input, p Probes, facts *ClusterFacts, ar
 			}
 			f.Severity = Fail
 			f.Message = fmt.Sprintf("%s is published for %s only, but %s", what, strings.Join(platforms, ", "), strings.Join(missing, "; "))
-			f.Fix = fmt.Sprintf("use an image built for %s/%s: %s", archs[0].os, archs[0].arch, fix)
+			f.Fix = fmt.Sprintf("use an image built for %s/%s: %s", archs[0].OS, archs[0].Arch, fix)
 			return f
 		}
 		f.Severity = OK
@@ -127,12 +127,12 @@ func checkImage(ctx context.Context, in Input, p Probes, facts *ClusterFacts, ar
 	return f
 }
 
-func missingPlatforms(platforms []string, nodes []nodeArch) []string {
+func missingPlatforms(platforms []string, nodes []NodePlatform) []string {
 	var missing []string
 	for _, n := range nodes {
-		want := n.os + "/" + n.arch
+		want := n.OS + "/" + n.Arch
 		if !slices.ContainsFunc(platforms, func(p string) bool { return p == want || strings.HasPrefix(p, want+"/") }) {
-			missing = append(missing, fmt.Sprintf("%s is %s", n.name, want))
+			missing = append(missing, fmt.Sprintf("%s is %s", n.Name, want))
 		}
 	}
 	return missing

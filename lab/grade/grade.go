@@ -264,6 +264,9 @@ type Options struct {
 	// RequireRecord fails every step of a submission without a lab
 	// record, as the spec's record: required does.
 	RequireRecord bool
+	// LabVersion is the grading lab's version, recorded in the class's
+	// report and every student's.
+	LabVersion string
 }
 
 // Student is one submission's verdict.
@@ -367,6 +370,10 @@ type Class struct {
 	Kind       string `json:"kind"`
 	Assignment string `json:"assignment"`
 	Source     string `json:"source"`
+	// AssignmentDigest and LabVersion name what graded the class (see
+	// checks.Report): regrading with the same pair gives the same grades.
+	AssignmentDigest string `json:"assignmentDigest"`
+	LabVersion       string `json:"labVersion"`
 	// Submissions is the submissions folder as given.
 	Submissions string    `json:"submissions"`
 	Offline     bool      `json:"offline"`
@@ -424,7 +431,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 	}
 	c := &Class{
 		APIVersion: spec.APIVersion, Kind: Kind, Assignment: a.Name, Source: a.Source,
-		Submissions: root, Offline: true, Graded: now, MaxPoints: a.MaxPoints(),
+		AssignmentDigest: a.Digest, LabVersion: opts.LabVersion, Submissions: root, Offline: true, Graded: now, MaxPoints: a.MaxPoints(),
 		Students: make([]Student, len(subs)), Copies: []Group{},
 	}
 	for _, s := range a.Steps {
@@ -450,7 +457,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				c.Students[i] = gradeOne(ctx, a, r, root, subs[i], opts.RequireRecord || a.Record == spec.RecordRequired)
+				c.Students[i] = gradeOne(ctx, a, r, root, subs[i], opts.RequireRecord || a.Record == spec.RecordRequired, opts.LabVersion)
 				done <- i
 			}
 		}()
@@ -506,7 +513,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 
 // gradeOne grades one submission; it never fails: what goes wrong is
 // reported in the student's results and problems.
-func gradeOne(ctx context.Context, a *spec.Assignment, class *os.Root, root string, s Submission, requireRecord bool) (st Student) {
+func gradeOne(ctx context.Context, a *spec.Assignment, class *os.Root, root string, s Submission, requireRecord bool, labVersion string) (st Student) {
 	st = Student{Name: s.Name, Problems: slices.Clone(s.Problems), MaxPoints: a.MaxPoints(),
 		Verification: verify(nil, nil)}
 	// name is how reports show the answers folder: escaped, as it may hold
@@ -532,7 +539,7 @@ func gradeOne(ctx context.Context, a *spec.Assignment, class *os.Root, root stri
 		// does, it costs this student's report, not the class run.
 		if p := recover(); p != nil {
 			st.Problems = append(st.Problems, fmt.Sprintf("lab failed grading this submission (a bug in lab; please report it): %v", p))
-			st.Report = emptyReport(a, name)
+			st.Report = emptyReport(a, name, labVersion)
 		}
 	}()
 	// The grader reads each answers file once; the fingerprints are taken
@@ -549,10 +556,10 @@ func gradeOne(ctx context.Context, a *spec.Assignment, class *os.Root, root stri
 		labRec, disagree = nil, append(disagree, err.Error())
 	}
 	var rep *checks.Report
-	out, err := record.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name}, labRec, requireRecord)
+	out, err := record.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name, LabVersion: labVersion}, labRec, requireRecord)
 	if err != nil {
 		st.Problems = append(st.Problems, err.Error())
-		rep = emptyReport(a, name)
+		rep = emptyReport(a, name, labVersion)
 	} else {
 		rep = out.Report
 		disagree = append(disagree, out.Problems...)
@@ -617,8 +624,11 @@ func (f *recordFile) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func emptyReport(a *spec.Assignment, name string) *checks.Report {
-	return &checks.Report{APIVersion: spec.APIVersion, Kind: "CheckReport", Assignment: a.Name, Source: a.Source, Answers: name, Offline: true, Results: []checks.Result{}}
+func emptyReport(a *spec.Assignment, name, labVersion string) *checks.Report {
+	return &checks.Report{
+		APIVersion: spec.APIVersion, Kind: "CheckReport", Assignment: a.Name, Source: a.Source,
+		AssignmentDigest: a.Digest, LabVersion: labVersion, Answers: name, Offline: true, Results: []checks.Result{},
+	}
 }
 
 // relTo names p relative to root, for reports that read the same on any

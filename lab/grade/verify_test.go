@@ -91,7 +91,7 @@ func TestVerification(t *testing.T) {
 	if err := grade.WriteCSV(&csv, c); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(csv.String(), ",verification,recorded,verification_problems\n") || !strings.Contains(csv.String(), ",verified,2026-11-28T01:25:00Z,\n") {
+	if !strings.Contains(csv.String(), ",verification,recorded,verification_problems,") || !strings.Contains(csv.String(), ",verified,2026-11-28T01:25:00Z,,") {
 		t.Errorf("csv lacks the verification columns:\n%s", csv.String())
 	}
 }

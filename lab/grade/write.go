@@ -93,6 +93,7 @@ func writeFile(name string, write func(io.Writer) error) error {
 func studentReport(w io.Writer, st *Student) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "student: %s\n", Printable(st.Name))
+	fmt.Fprintf(&b, "graded by: %s\n", gradedBy(st.Report.LabVersion, st.Report.AssignmentDigest))
 	for _, p := range st.Problems {
 		fmt.Fprintf(&b, "problem: %s\n", p)
 	}
@@ -101,6 +102,18 @@ func studentReport(w io.Writer, st *Student) error {
 		return err
 	}
 	return report.Write(w, report.Text, st.Report, report.Options{})
+}
+
+// gradedBy names what gave a grade: regrading with the same lab and the
+// same assignment gives the same one.
+func gradedBy(labVersion, digest string) string {
+	if labVersion == "" {
+		labVersion = "(unknown version)"
+	}
+	if digest == "" {
+		digest = "(unknown digest)"
+	}
+	return "lab " + labVersion + ", assignment " + digest
 }
 
 // reportName turns a student's name into a file name that is safe on
@@ -147,7 +160,7 @@ func WriteCSV(w io.Writer, c *Class) error {
 	for _, s := range c.Steps {
 		head = append(head, s.Step)
 	}
-	head = append(head, "points", "max_points", "passed", "failed", "skipped", "unreadable", "copy_group", "copied_with", "seed_copy", "problems", "verification", "recorded", "verification_problems")
+	head = append(head, "points", "max_points", "passed", "failed", "skipped", "unreadable", "copy_group", "copied_with", "seed_copy", "problems", "verification", "recorded", "verification_problems", "lab_version", "assignment_digest")
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -179,7 +192,8 @@ func WriteCSV(w io.Writer, c *Class) error {
 			strconv.Itoa(st.Points), strconv.Itoa(st.MaxPoints),
 			strconv.Itoa(s.Passed), strconv.Itoa(s.Failed), strconv.Itoa(s.Skipped), strconv.Itoa(s.Errors),
 			group, cell(with), strings.Join(seedSteps, " "), cell(strings.Join(st.Problems, "; ")),
-			string(st.Verification.Status), recordedCell(st.Verification), cell(strings.Join(st.Verification.Problems, "; ")))
+			string(st.Verification.Status), recordedCell(st.Verification), cell(strings.Join(st.Verification.Problems, "; ")),
+			cell(st.Report.LabVersion), st.Report.AssignmentDigest)
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -255,7 +269,8 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 		o.NameWidth = 24
 	}
 	var b, rows bytes.Buffer
-	fmt.Fprintf(&b, "lab grade: %s · %d submissions in %s · offline\n\n", c.Assignment, len(c.Students), Printable(c.Submissions))
+	fmt.Fprintf(&b, "lab grade: %s · %d submissions in %s · offline\n", c.Assignment, len(c.Students), Printable(c.Submissions))
+	fmt.Fprintf(&b, "graded by: %s\n\n", gradedBy(c.LabVersion, c.AssignmentDigest))
 	tw := tabwriter.NewWriter(&rows, 0, 0, 2, ' ', 0)
 	head := []string{"student"}
 	for _, s := range c.Steps {

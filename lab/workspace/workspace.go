@@ -25,6 +25,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 	"github.com/k8s-debug-lab/lab/lab/record"
+	"github.com/k8s-debug-lab/lab/lab/version"
 )
 
 // AssignmentDir is where a custom lab folder is copied in a workspace, so
@@ -45,8 +46,9 @@ type Options struct {
 	// AssignmentDir is the folder a custom assignment was loaded from; it
 	// is copied into the workspace. Empty for the built-in one.
 	AssignmentDir string
-	// Version is the lab release the workflow installs; anything but a
-	// release tag (vX.Y.Z) installs the latest release.
+	// Version is the lab the workflow installs, as Pin returned it: a
+	// release tag, a pseudo-version or a commit; Init refuses anything
+	// else, so that a course's grades never move under it.
 	Version string
 }
 
@@ -66,6 +68,12 @@ type file struct {
 // Init writes the workspace into dir, creating it if needed.
 func Init(dir string, o Options) (Result, error) {
 	var res Result
+	if o.Version == "" {
+		return res, errors.New("no lab version for the workflow to install: give the release the course uses with --lab-version vX.Y.Z")
+	}
+	if _, _, err := Pin("", o.Version); err != nil {
+		return res, err
+	}
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return res, fmt.Errorf("%s is a file: give a folder for the workspace", dir)
 	}
@@ -174,14 +182,44 @@ func inLabDir(p string) bool {
 	return false
 }
 
-var release = regexp.MustCompile(`^v\d+\.\d+\.\d+$`)
+// commit is a build made by `make` between tags: git describe's
+// "v1.2.3-4-gabcdef0" or, with no tag yet, the bare abbreviated hash.
+var commit = regexp.MustCompile(`^(?:v\d+\.\d+\.\d+-\d+-g)?([0-9a-f]{7,40})$`)
 
-// installVersion is what `go install …@` takes: a release, or latest.
-func installVersion(v string) string {
-	if release.MatchString(v) {
-		return v
+// hash is a commit, which go install takes as a fixed version too.
+var hash = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
+
+// Pin says which lab the workflow installs: requested (lab init
+// --lab-version) when given, else own, this binary's version. The result
+// is always one fixed version, what `go install …@` takes, so that a
+// release in the middle of a course cannot change a grade a student
+// already has. warning is set when the pin is not a release (a
+// development build pins its own commit): lab init says it loudly. A
+// moving or unreproducible version (latest, a branch, a dirty tree, a
+// build that knows no version) is an error that says what to give.
+func Pin(own, requested string) (pin, warning string, err error) {
+	if requested != "" {
+		switch {
+		case version.IsRelease(requested), version.IsPseudo(requested), hash.MatchString(requested):
+			return requested, "", nil
+		case strings.Contains(requested, "dirty"):
+			return "", "", fmt.Errorf("--lab-version %s is a build of uncommitted changes, which no workflow can install: give a release tag, vX.Y.Z", requested)
+		default:
+			return "", "", fmt.Errorf("--lab-version %q is not one fixed version (latest, a branch or a range moves when lab is released, and grades move with it): give a release tag, vX.Y.Z", requested)
+		}
 	}
-	return "latest"
+	switch {
+	case version.IsRelease(own):
+		return own, "", nil
+	case strings.Contains(own, "dirty"):
+		return "", "", fmt.Errorf("this lab (%s) is a development build of uncommitted changes, which no workflow can install: give the release the course uses with --lab-version vX.Y.Z", own)
+	case version.IsPseudo(own):
+		return own, fmt.Sprintf("this lab is a development build: the workflow installs it, %s@%s, a commit that is not a release; for a course, give a release with --lab-version vX.Y.Z", Module, own), nil
+	}
+	if m := commit.FindStringSubmatch(own); m != nil {
+		return m[1], fmt.Sprintf("this lab is a development build (%s): the workflow installs its commit, %s@%s, which must be pushed to %s; for a course, give a release with --lab-version vX.Y.Z", own, Module, m[1], Module), nil
+	}
+	return "", "", fmt.Errorf("this lab (%s) is a development build that knows no version a workflow could install: give the release the course uses with --lab-version vX.Y.Z", own)
 }
 
 func title(a *spec.Assignment) string {
@@ -329,7 +367,9 @@ jobs:
           go-version: "1.26"
           cache: false
       - name: Install lab
-        run: go install ` + Module + `/cmd/lab@` + installVersion(version) + `
+        # One fixed version for the whole course: a later release cannot
+        # change a grade a student already has.
+        run: go install ` + Module + `/cmd/lab@` + version + `
       - name: Grade answers/
         id: lab
         run: |
