@@ -21,8 +21,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
+	"github.com/k8s-debug-lab/lab/checks/coherence"
 	"github.com/k8s-debug-lab/lab/checks/decode"
 	"github.com/k8s-debug-lab/lab/checks/facts"
 	"github.com/k8s-debug-lab/lab/checks/match"
@@ -66,6 +68,10 @@ type Result struct {
 	Closest []Closest `json:"closest,omitempty"`
 	// Facts are what the parser saw; kept for --format json and debugging.
 	Facts map[string]facts.Fact `json:"facts,omitempty"`
+	// Cross reports that the answer disagrees with the cluster's facts (a
+	// spec cross rule failed): what a lab record's reader calls a
+	// contradiction rather than a wrong answer.
+	Cross bool `json:"cross,omitempty"`
 }
 
 // Report is the verdict on a whole answers folder.
@@ -77,11 +83,43 @@ type Report struct {
 	Lang       i18n.Lang `json:"lang"`
 	Assignment string    `json:"assignment"`
 	Source     string    `json:"source"`
-	Answers    string    `json:"answers"`
-	Offline    bool      `json:"offline"`
-	Summary    Summary   `json:"summary"`
-	Results    []Result  `json:"results"`
+	// AssignmentDigest and LabVersion name what graded: the spec's bytes
+	// and the lab that read them. The same pair gives the same verdicts,
+	// points and messages on the same answers.
+	AssignmentDigest string `json:"assignmentDigest"`
+	LabVersion       string `json:"labVersion"`
+	Answers          string `json:"answers"`
+	Offline          bool   `json:"offline"`
+	// Checked says what the answers were compared with: CheckedCluster,
+	// CheckedRecord or CheckedNothing.
+	Checked string `json:"checked"`
+	// Recorded is when the lab record the answers were compared with was
+	// made, with CheckedRecord.
+	Recorded *time.Time `json:"recorded,omitempty"`
+	// Notes say what a reader must know about the whole report (why it
+	// was not checked against a cluster, files changed since the record).
+	Notes   []string `json:"notes,omitempty"`
+	Summary Summary  `json:"summary"`
+	Results []Result `json:"results"`
+	// Disagreements are what the answers contradict each other about
+	// (checks/coherence); each failed the steps it names.
+	Disagreements []coherence.Disagreement `json:"disagreements,omitempty"`
 }
+
+// What a report's answers were compared with.
+const (
+	// CheckedCluster: the lab's cluster answered (a live lab check).
+	CheckedCluster = "cluster"
+	// CheckedRecord: the lab record a live lab check wrote earlier.
+	CheckedRecord = "record"
+	// CheckedNothing: the files alone; nothing says they came from a lab.
+	CheckedNothing = "nothing"
+)
+
+// NotChecked is the note of a report graded without a cluster or a lab
+// record: said plainly in every format, since a grade without it rests
+// on the files alone.
+const NotChecked = "not checked against a cluster: there is no lab record (answers/lab-record.json, which lab check writes when the lab's cluster answers)"
 
 // Summary counts the verdicts.
 type Summary struct {
@@ -116,6 +154,10 @@ type Live struct {
 	// Vars are the live values cross-checks may name as ${name} (see
 	// spec.LiveVars); a list (traffic.sources) is joined with commas.
 	Vars map[string][]string
+	// Recorded, when set, says the values come from a lab record made
+	// live at that time rather than from the cluster now: steps proven
+	// only live say so.
+	Recorded time.Time
 }
 
 // LiveResult is one live check's verdict.
@@ -142,6 +184,9 @@ type Options struct {
 	// Lang is the language of titles, messages and hints (English when
 	// empty); a spec text lacking it is given in English.
 	Lang i18n.Lang
+	// LabVersion is the grading lab's version, recorded in the report
+	// (checks cannot know it: the binary it is built into does).
+	LabVersion string
 }
 
 // Grade checks the selected steps (all when ids is empty).
@@ -164,19 +209,81 @@ func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) 
 	}
 	rep := &Report{
 		APIVersion: spec.APIVersion, Kind: "CheckReport", Lang: opts.Lang,
-		Assignment: a.Name, Source: a.Source, Answers: opts.AnswersName, Offline: opts.Live == nil,
+		Assignment: a.Name, Source: a.Source, AssignmentDigest: a.Digest, LabVersion: opts.LabVersion,
+		Answers: opts.AnswersName, Offline: true, Checked: CheckedNothing,
 	}
+	switch {
+	case opts.Live == nil:
+		rep.Notes = []string{i18n.For(opts.Lang).Sprintf(NotChecked)}
+	case !opts.Live.Recorded.IsZero():
+		at := opts.Live.Recorded
+		rep.Checked, rep.Recorded = CheckedRecord, &at
+	default:
+		rep.Checked, rep.Offline = CheckedCluster, false
+	}
+	var (
+		results []Result
+		answers []coherence.Answer
+	)
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rep.add(gradeStep(s, opts))
+		var set *facts.Set
+		results = append(results, gradeStep(s, opts, &set))
+		if set != nil && results[len(results)-1].Status == Pass {
+			answers = append(answers, coherence.Answer{Step: s.ID, Parser: s.Parser, Facts: set})
+		}
+	}
+	rep.Disagreements = coherence.Check(answers, coherence.Options{Pod: a.Workload.Pod})
+	if opts.Live != nil && len(opts.Live.Vars["nginx.version"]) == 1 {
+		claims := coherence.Claims(answers, coherence.Options{Pod: a.Workload.Pod})
+		rep.Disagreements = append(rep.Disagreements, coherence.Against(claims, coherence.ClaimNginxVersion, opts.Live.Vars["nginx.version"][0], "the lab's nginx")...)
+	}
+	disagree(results, rep.Disagreements)
+	for _, r := range results {
+		rep.add(r)
 	}
 	return rep, nil
 }
 
+// disagree fails every passing step a disagreement involves, with its
+// message; a step that failed on its own keeps its own reason.
+func disagree(results []Result, ds []coherence.Disagreement) {
+	failed := map[string]bool{}
+	for _, d := range ds {
+		for _, id := range d.Steps {
+			for i := range results {
+				r := &results[i]
+				if r.Step != id || r.Status != Pass && !failed[id] {
+					continue
+				}
+				if failed[id] {
+					r.Message += "; " + d.Message
+					continue
+				}
+				failed[id] = true
+				r.Status, r.Points, r.Message, r.Hint = Fail, 0, d.Message, d.Hint
+			}
+		}
+	}
+}
+
 func (rep *Report) add(r Result) {
 	rep.Results = append(rep.Results, r)
+	rep.count(r)
+}
+
+// Recount sums the verdicts again after results were changed (a lab
+// record's reader failing a step whose file changed since the record).
+func (rep *Report) Recount() {
+	rep.Summary = Summary{}
+	for _, r := range rep.Results {
+		rep.count(r)
+	}
+}
+
+func (rep *Report) count(r Result) {
 	rep.Summary.MaxPoints += r.MaxPoints
 	rep.Summary.Points += r.Points
 	switch r.Status {
@@ -225,12 +332,15 @@ func SelectIn(a *spec.Assignment, ids []string, lang i18n.Lang) ([]spec.Step, er
 	return out, nil
 }
 
-func gradeStep(s spec.Step, opts Options) Result {
+// gradeStep grades one step and hands back, in *kept, the facts its file
+// gave (for the coherence rules).
+func gradeStep(s spec.Step, opts Options, kept **facts.Set) Result {
 	p := i18n.For(opts.Lang)
 	r := Result{Step: s.ID, Title: s.Title.In(opts.Lang), MaxPoints: s.Points}
 	var set *facts.Set
 	if s.Graded() {
 		set = gradeFile(&r, s, opts)
+		*kept = set
 		if r.Status != Pass {
 			return r
 		}
@@ -255,7 +365,7 @@ func gradeStep(s spec.Step, opts Options) Result {
 			if got := firstOutside(when, set); got != "" {
 				vars = withGot(vars, got)
 			}
-			r.Status, r.Points = Fail, 0
+			r.Status, r.Points, r.Cross = Fail, 0, true
 			r.Message, r.Hint = spec.Expand(rule.Message.In(opts.Lang), vars), spec.Expand(rule.Hint.In(opts.Lang), vars)
 			return r
 		}
@@ -270,11 +380,23 @@ func gradeStep(s spec.Step, opts Options) Result {
 		}
 		if !lr.OK {
 			r.Status, r.Points, r.Message, r.Hint = Fail, 0, lr.Message, lr.Hint
+			if at := opts.Live.Recorded; !at.IsZero() {
+				r.Message += " (" + RecordedAt(at) + ")"
+			}
 			return r
 		}
 	}
 	r.Status, r.Points = Pass, s.Points
+	if at := opts.Live.Recorded; !at.IsZero() && !s.Graded() {
+		r.Message = RecordedAt(at)
+	}
 	return r
+}
+
+// RecordedAt says when a live-only step's verdict was made: a report
+// graded from a lab record shows it on those steps.
+func RecordedAt(t time.Time) string {
+	return "recorded live at " + t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
 // expandRule substitutes live values into a rule's matcher values; a ${var}

@@ -311,9 +311,9 @@ func TestPersonalise(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"/var/log/pods/default_nginx-distroless_84d58bd0-ac6b-4cb7-98a3-9b6726cd27ab/nginx/0.log > answers/step-7.txt",
+		"cat /host/var/log/pods/default_nginx-distroless_84d58bd0-ac6b-4cb7-98a3-9b6726cd27ab/nginx/*.log' > answers/step-7.txt",
 		"kubectl debug node/kind-control-plane -n default",
-		"`containerd://1.7.18`, so expect CRI lines",
+		"Your node runs `containerd://1.7.18`.",
 	} {
 		if !strings.Contains(known, want) {
 			t.Errorf("personalised lesson lacks %q", want)
@@ -324,7 +324,7 @@ func TestPersonalise(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"/var/log/pods/<NAMESPACE: default, or the one you gave lab up --namespace>_nginx-distroless_<POD_UID: kubectl get pod nginx-distroless -o jsonpath='{.metadata.uid}'>/nginx/0.log",
+		"/var/log/pods/<NAMESPACE: default, or the one you gave lab up --namespace>_nginx-distroless_<POD_UID: kubectl get pod nginx-distroless -o jsonpath='{.metadata.uid}'>/nginx/*.log",
 		"node/<NODE: the NODE column of kubectl get pod nginx-distroless -o wide>",
 		"<RUNTIME: the CONTAINER-RUNTIME column of kubectl get nodes -o wide>",
 	} {
@@ -560,5 +560,104 @@ func TestLogFormat(t *testing.T) {
 		if got := LogFormat(in); got != want {
 			t.Errorf("LogFormat(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestLanguagesShareTheirRunnableBlocks: the end-to-end lesson runner
+// runs the English lessons only; the Russian ones must mark the same
+// blocks the same way, for every runtime.
+func TestLanguagesShareTheirRunnableBlocks(t *testing.T) {
+	for _, runtime := range []string{"containerd://1.7.18", "cri-o://1.30.4", "docker://27.4.0", ""} {
+		v := sample
+		v.Runtime = runtime
+		for _, en := range lessonsIn(t, English) {
+			ru, err := builtin(t).Lesson(Russian, en.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			enMD, err := en.Personalise(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ruMD, err := ru.Personalise(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(Runnable(enMD), Runnable(ruMD)); diff != "" {
+				t.Errorf("%s on %q: the languages run different blocks (-en +ru):\n%s", en.ID, runtime, diff)
+			}
+		}
+	}
+}
+
+// TestCRIOPath: CRI-O gives containers neither SYS_CHROOT nor NET_RAW, and
+// no CRI-O node runs in the end-to-end test. So here: the commands a
+// student on CRI-O copies never chroot, the spec's produce line does not
+// either, and the one debug container the lessons give CRI-O carries every
+// capability the course needs.
+func TestCRIOPath(t *testing.T) {
+	v := sample
+	v.Runtime = "cri-o://1.30.4"
+	a := builtinSpec(t)
+	for _, lang := range Langs {
+		for _, l := range lessonsIn(t, lang) {
+			md, err := l.Personalise(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range Runnable(md) {
+				for _, line := range b.Lines {
+					if strings.Contains(line, "chroot") {
+						t.Errorf("%s/%s: a command run on CRI-O uses chroot: %s", lang, l.ID, line)
+					}
+				}
+			}
+			if s, ok := a.Step(l.ID); ok && strings.Contains(s.Produce.In(lang), "chroot") {
+				t.Errorf("the spec's produce line of %s uses chroot: %s", l.ID, s.Produce.In(lang))
+			}
+		}
+	}
+	md, err := builtin(t).Lesson(English, "step-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var custom string
+	for _, line := range codeLines(t, md, v) {
+		if strings.Contains(line, "> debug-caps.json") {
+			custom = line
+		}
+	}
+	for _, c := range []string{"SYS_PTRACE", "NET_RAW"} {
+		if !strings.Contains(custom, `"`+c+`"`) {
+			t.Errorf("the custom profile for CRI-O lacks %s: %q", c, custom)
+		}
+	}
+	// The docker path is the one that needs chroot: the log is a link to
+	// an absolute path on the node.
+	v.Runtime = "docker://27.4.0"
+	l, err := builtin(t).Lesson(English, "step-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docker, err := l.Personalise(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(Runnable(docker), func(b Block) bool {
+		return slices.ContainsFunc(b.Lines, func(s string) bool { return strings.Contains(s, "chroot /host") })
+	}) {
+		t.Error("on docker, step 7 does not read the log inside chroot /host")
+	}
+}
+
+func TestRunnable(t *testing.T) {
+	md := "# T\n\n```sh\nls\n```\n\n```sh {run}\n# a comment\nlab up\n\nlab status\n```\n\n" +
+		"- item\n\n  ```sh {run background ready=\"listening on\" exit=\"130\"}\n  tcpdump -c 1 > answers/x.txt\n  ```\n"
+	want := []Block{
+		{Lines: []string{"lab up", "lab status"}},
+		{Lines: []string{"tcpdump -c 1 > answers/x.txt"}, Background: true, Ready: "listening on", Exit: 130},
+	}
+	if diff := cmp.Diff(want, Runnable(md)); diff != "" {
+		t.Errorf("Runnable (-want +got):\n%s", diff)
 	}
 }

@@ -26,6 +26,7 @@ func (lsExtractor) Facts() []Doc {
 		{"entry", "entries of a long listing, without . and ..; values: their base names (no path, no -F mark)"},
 		{"entry.dir", "directories among the entries; values: their names"},
 		{"entry.symlink", "symbolic links among the entries; values: their names"},
+		{"entry.size", "regular files among the entries with their sizes as ls printed them (bytes, or -h's 2.8K); values: <name>=<size>"},
 		{"path", "directories whose contents were listed, from `dir:` headers, the echoed ls command or entries named by path; values: the paths"},
 		{"root.pid", "listings reached through /proc/<pid>/root; values: the PIDs"},
 		{"root.path", "the same directories as the target container sees them (the part after /proc/<pid>/root); values: the paths"},
@@ -43,6 +44,8 @@ func (lsExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 		entry    = s.Counter("entry")
 		dirs     = s.Counter("entry.dir")
 		links    = s.Counter("entry.symlink")
+		sizes    = s.Counter("entry.size")
+		buf      []byte
 		path     = s.Counter("path")
 		rootPID  = s.Counter("root.pid")
 		rootPath = s.Counter("root.path")
@@ -78,6 +81,11 @@ func (lsExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 				dirs.AddBytes(r.Name)
 			case 'l':
 				links.AddBytes(r.Name)
+			case '-':
+				if len(r.Size) > 0 {
+					buf = append(append(append(buf[:0], r.Name...), '='), r.Size...)
+					sizes.AddBytes(buf)
+				}
 			}
 		case ls.Total:
 			long++

@@ -24,7 +24,8 @@ func (podlogExtractor) Facts() []Doc {
 	return []Doc{
 		{"cri", "CRI log lines (\"<time> stdout|stderr F|P message\")"},
 		{"json", "docker json-file log lines ({\"log\":…,\"stream\":…,\"time\":…})"},
-		{"access", "nginx access entries inside CRI or json-file lines; values: request lines"},
+		{"access", "nginx access entries inside CRI or json-file lines whose request is an HTTP request line; values: request lines"},
+		{"access.invalid", "framed access entries whose request is not an HTTP request line (TLS or SSH handshake bytes sent to port 80, telnet bytes, garbage): nginx answered 400, no request was made; values: the request fields"},
 		{"access.client", "client addresses of those entries; values: IPs"},
 		{"access.agent", "user agents of those entries; values: agents"},
 		{"access.status", "HTTP status codes of those entries; values: codes"},
@@ -36,6 +37,9 @@ func (podlogExtractor) Facts() []Doc {
 		{"partial", "messages joined from partial pieces (CRI P lines, json-file entries without a newline)"},
 		{"path", "pod and container log paths mentioned (headers, ls, commands, errors); values: the paths"},
 		{"pod.uid", "pod UIDs seen in /var/log/pods/<ns>_<pod>_<uid> names; values: UIDs"},
+		{"pod.name", "pod names of those directory names; values: names"},
+		{"pod.namespace", "namespaces of those directory names; values: names"},
+		{"nginx.version", "versions nginx names itself with (the master's \"nginx/1.22.1\" notice at start); values: versions"},
 		{"banner", "kubectl debug banners, tail/head headers and ls lines around the log"},
 		{"error", "errors printed by the shell, cat, ls or kubectl; values: the messages"},
 		{"line", "non-blank lines"},
@@ -47,6 +51,7 @@ func (podlogExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 	var (
 		cri, js, plain int
 		num            []byte
+		version        = s.Counter("nginx.version")
 	)
 	counted := func(yield func([]byte) bool) {
 		for l := range lines {
@@ -60,7 +65,11 @@ func (podlogExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 	}
 	paths := func(b []byte) {
 		podlog.LogPaths(b, func(p []byte) { s.AddBytes("path", p) })
-		if uid := podlog.PodUID(b); uid != nil {
+		if ns, pod, uid := podlog.PodDir(b); uid != nil {
+			s.AddBytes("pod.uid", uid)
+			s.AddBytes("pod.name", pod)
+			s.AddBytes("pod.namespace", ns)
+		} else if uid := podlog.PodUID(b); uid != nil {
 			s.AddBytes("pod.uid", uid)
 		}
 	}
@@ -97,6 +106,10 @@ func (podlogExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 					s.AddBytes("plain.access", r.Access.Request)
 					continue
 				}
+				if !isRequestLine(&r.Access) {
+					s.AddBytes("access.invalid", r.Access.Request)
+					continue
+				}
 				s.AddBytes("access", r.Access.Request)
 				s.AddBytes("access.client", r.Access.Client)
 				if r.Access.HasAgent {
@@ -107,6 +120,7 @@ func (podlogExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 				podlogAddNonce(s, r.Access.Request)
 			case podlog.NginxError:
 				s.AddBytes("nginx.error", r.Level)
+				addNginxVersions(version, r.Msg, r.Incomplete)
 			}
 		case podlog.Banner, podlog.Header, podlog.Listing:
 			s.Inc("banner")
@@ -130,6 +144,35 @@ func (podlogExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 	case plain > 0:
 		s.Format = "kubectl logs"
 	}
+}
+
+// isRequestLine reports whether an access entry's "$request" is an HTTP
+// request line ("GET /?lab=x HTTP/1.1", or HTTP/0.9's "GET /"). nginx logs
+// whatever a client sent before it gave up, escaped: a TLS ClientHello sent
+// to port 80 shows as "\x16\x03\x01…" with status 400, and proves no
+// request, only that something connected.
+func isRequestLine(e *podlog.Entry) bool {
+	method, target := e.Method, e.Target
+	if len(method) == 0 { // no "HTTP/x" at the end: HTTP/0.9 at best
+		m, t, ok := bytes.Cut(e.Request, []byte(" "))
+		if !ok || bytes.IndexByte(t, ' ') >= 0 {
+			return false
+		}
+		method, target = m, t
+	}
+	if len(method) == 0 || len(method) > 16 || len(target) == 0 {
+		return false
+	}
+	for _, c := range method {
+		if (c < 'A' || c > 'Z') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	switch target[0] {
+	case '/', '*':
+		return true
+	}
+	return bytes.HasPrefix(target, []byte("http://")) || bytes.HasPrefix(target, []byte("https://")) || len(e.Method) > 0 && string(method) == "CONNECT"
 }
 
 // podlogAddNonce records the lab= query values of a request line.

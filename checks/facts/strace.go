@@ -3,6 +3,7 @@ package facts
 import (
 	"bytes"
 	"iter"
+	"slices"
 	"strconv"
 
 	"github.com/k8s-debug-lab/lab/checks/parse/strace"
@@ -34,6 +35,9 @@ func (straceExtractor) Facts() []Doc {
 		{"summary.only", "set once when the file holds a -c summary table but no traced call"},
 		{"ptrace.denied", "attaches refused for lack of permission (no CAP_SYS_PTRACE); values: strace's messages"},
 		{"attached", "processes strace attached to; values: PIDs"},
+		{"accept.pid", "processes that accepted a connection: the [pid N] of the call, or the one process attached when lines carry no PID; values: PIDs"},
+		{"rt_sigsuspend.pid", "processes that waited in rt_sigsuspend (an nginx master does; its workers never do), found the same way; values: PIDs"},
+		{"nginx.version", "versions nginx names itself with in what it writes (\"Server: nginx/1.22.1\", error pages) when -s shows them whole; values: versions"},
 		{"signal", "signals delivered to traced processes; values: signal names"},
 		{"exit", "traced processes that exited; values: \"exited with N\" or \"killed by SIG…\""},
 		{"joined", "calls put together from <unfinished ...> and <... resumed> lines"},
@@ -49,6 +53,8 @@ func (straceExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 	var (
 		traced, summary, errs, oldFormat int
 		pidBuf                           []byte
+		pids                             stracePIDs
+		version                          = s.Counter("nginx.version")
 	)
 	counted := func(yield func([]byte) bool) {
 		for l := range lines {
@@ -69,6 +75,7 @@ func (straceExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 			s.AddBytes("syscall", r.Name)
 			if string(r.Name) == "rt_sigsuspend" {
 				s.Inc("rt_sigsuspend")
+				pids.note(&pids.sigsuspend, r.PID)
 			}
 		case strace.Syscall:
 			traced++
@@ -81,9 +88,16 @@ func (straceExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 				s.AddBytes("syscall", r.Name)
 				if string(r.Name) == "rt_sigsuspend" {
 					s.Inc("rt_sigsuspend")
+					pids.note(&pids.sigsuspend, r.PID)
 				}
 			}
 			straceCall(&r, s)
+			if isAccept(r.Name) && !r.Failed() {
+				pids.note(&pids.accept, r.PID)
+			}
+			if isWrite(r.Name) && !r.Failed() {
+				addNginxVersions(version, r.Args, false)
+			}
 		case strace.Signal:
 			s.AddBytes("signal", r.Name)
 		case strace.Exit:
@@ -91,6 +105,7 @@ func (straceExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 		case strace.Attached:
 			pidBuf = strconv.AppendInt(pidBuf[:0], int64(r.PID), 10)
 			s.AddBytes("attached", pidBuf)
+			pids.attached = append(pids.attached, r.PID)
 		case strace.AttachError:
 			errs++
 			s.AddBytes("error", r.Message)
@@ -105,6 +120,7 @@ func (straceExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 			s.AddBytes("summary", r.Name)
 		}
 	}
+	pids.report(s)
 	if s.Get("rt_sigsuspend").Count > 0 && s.Get("handled").Count == 0 {
 		s.Inc("master.only")
 	}
@@ -220,4 +236,58 @@ func straceAddNonce(s *Set, b []byte, cut bool) {
 
 func straceIsNonceByte(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' || c == '.'
+}
+
+func isAccept(name []byte) bool { return string(name) == "accept" || string(name) == "accept4" }
+
+func isWrite(name []byte) bool {
+	switch string(name) {
+	case "write", "writev", "send", "sendto", "sendmsg", "pwrite64", "pwritev", "pwritev2":
+		return true
+	}
+	return false
+}
+
+// stracePIDs tells which processes did what. Without -f, or with -f while
+// one process is traced, strace prints no "[pid N]": such a call belongs
+// to the one process attached, known only once the whole file is read.
+type stracePIDs struct {
+	attached           []int
+	accept, sigsuspend map[int]bool // 0: a call that named no PID
+}
+
+func (p *stracePIDs) note(m *map[int]bool, pid int) {
+	if *m == nil {
+		*m = map[int]bool{}
+	}
+	(*m)[pid] = true
+}
+
+func (p *stracePIDs) report(s *Set) {
+	one := 0
+	if len(p.attached) > 0 && !slicesHasOther(p.attached, p.attached[0]) {
+		one = p.attached[0]
+	}
+	for _, f := range []struct {
+		name string
+		m    map[int]bool
+	}{{"accept.pid", p.accept}, {"rt_sigsuspend.pid", p.sigsuspend}} {
+		var pids []int
+		for pid := range f.m {
+			switch {
+			case pid != 0:
+				pids = append(pids, pid)
+			case one != 0:
+				pids = append(pids, one)
+			}
+		}
+		slices.Sort(pids)
+		for _, pid := range slices.Compact(pids) {
+			s.Add(f.name, strconv.Itoa(pid))
+		}
+	}
+}
+
+func slicesHasOther(pids []int, pid int) bool {
+	return slices.ContainsFunc(pids, func(p int) bool { return p != pid })
 }

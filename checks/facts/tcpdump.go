@@ -46,6 +46,7 @@ func (tcpdumpExtractor) Facts() []Doc {
 		{"nonce", "the lab= query value of HTTP request lines on any port (values: the nonces)"},
 		{"wrapped", "packets joined from hard-wrapped lines"},
 		{"payload", "-A/-X payload dump lines"},
+		{"nginx.version", "versions in \"Server: nginx/1.22.1\" headers of -A payload dumps (values: versions)"},
 		{"capture.truncated", "a pcap/pcapng file that ends inside a record or holds a damaged one; read as far as it goes"},
 	}
 }
@@ -228,6 +229,9 @@ func (tcpdumpExtractor) Extract(lines iter.Seq[[]byte], s *Set) {
 			t.add(pk)
 		case tcpdump.KindPayload:
 			payload.Inc()
+			if bytes.Contains(r.Line, []byte("Server: nginx/")) {
+				addNginxVersions(s.Counter("nginx.version"), r.Line, false)
+			}
 		case tcpdump.KindHeader:
 			tcpdumpLike = true
 			s.AddBytes("header", r.LinkType)

@@ -175,7 +175,7 @@ func nodeDebugger(s Snapshot) checks.LiveResult {
 			continue
 		}
 		seen = append(seen, pr.Sprintf("%s on %s", d.Name, d.Spec.NodeName))
-		if d.Spec.NodeName != node || !mountsHostRoot(d) || !started(d) {
+		if d.Spec.NodeName != node || !MountsHostRoot(d) || !Started(d) {
 			continue
 		}
 		return checks.LiveResult{OK: true}
@@ -187,9 +187,9 @@ func nodeDebugger(s Snapshot) checks.LiveResult {
 	return checks.LiveResult{Message: msg, Hint: cmd}
 }
 
-// mountsHostRoot reports whether a pod mounts the node's / at /host, as
+// MountsHostRoot reports whether a pod mounts the node's / at /host, as
 // kubectl debug node/… does.
-func mountsHostRoot(p corev1.Pod) bool {
+func MountsHostRoot(p corev1.Pod) bool {
 	var vol string
 	for _, v := range p.Spec.Volumes {
 		if v.HostPath != nil && v.HostPath.Path == "/" {
@@ -209,7 +209,9 @@ func mountsHostRoot(p corev1.Pod) bool {
 	return false
 }
 
-func started(p corev1.Pod) bool {
+// Started reports whether a container of the pod ran: a node debugger
+// that finished counts, one still pulling its image does not.
+func Started(p corev1.Pod) bool {
 	for _, st := range p.Status.ContainerStatuses {
 		if st.State.Running != nil || st.State.Terminated != nil {
 			return true

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/k8s-debug-lab/lab/internal/choice"
@@ -90,8 +91,11 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 	p := i18n.For(rep.Lang)
 	var b strings.Builder
 	mode := p.Sprintf("offline")
-	if !rep.Offline {
+	switch {
+	case !rep.Offline:
 		mode = p.Sprintf("live")
+	case rep.Checked == checks.CheckedRecord && rep.Recorded != nil:
+		mode = p.Sprintf("offline, against the lab record made %s", rep.Recorded.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	b.WriteString(p.Sprintf("lab check: %s · answers in %s · %s", rep.Assignment, rep.Answers, mode) + "\n\n")
 	titleWidth := 0
@@ -113,6 +117,9 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 		score := fmt.Sprintf("%d/%d", r.Points, r.MaxPoints)
 		if r.Status == checks.Skip {
 			score = p.Sprintf("skipped")
+		}
+		if r.Status == checks.Pass && r.Message != "" {
+			score += "  " + paint(dim, r.Message) // a live-only step scored from a lab record
 		}
 		fmt.Fprintf(&b, "%s %s%s  %s\n", paint(colour, mark), label, pad, score)
 		if r.Status == checks.Pass {
@@ -159,6 +166,9 @@ func writeText(w io.Writer, rep *checks.Report, o Options) error {
 		b.WriteString(" · " + p.Sprintf("%d unreadable", s.Errors))
 	}
 	b.WriteString("\n")
+	for _, n := range rep.Notes {
+		fmt.Fprintf(&b, "%s %s\n", paint(bold, p.Sprintf("note:")), n)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -210,12 +220,19 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -233,7 +250,12 @@ type junitProblem struct {
 
 func writeJUnit(w io.Writer, rep *checks.Report) error {
 	s := rep.Summary
-	suite := junitSuite{Name: rep.Assignment, Tests: len(rep.Results), Failures: s.Failed, Errors: s.Errors, Skipped: s.Skipped}
+	suite := junitSuite{Name: rep.Assignment, Tests: len(rep.Results), Failures: s.Failed, Errors: s.Errors, Skipped: s.Skipped,
+		Properties: []junitProperty{{"lab.version", rep.LabVersion}, {"lab.assignmentDigest", rep.AssignmentDigest}, {Name: "checked", Value: rep.Checked}},
+		SystemOut:  strings.Join(rep.Notes, "\n")}
+	if rep.Recorded != nil {
+		suite.Properties = append(suite.Properties, junitProperty{Name: "recorded", Value: rep.Recorded.UTC().Format(time.RFC3339)})
+	}
 	for _, r := range rep.Results {
 		c := junitCase{Name: r.Step + ": " + r.Title, Classname: "lab." + rep.Assignment}
 		p := &junitProblem{Message: r.Message, Body: detail(i18n.For(rep.Lang), r)}
@@ -284,6 +306,10 @@ type classroom struct {
 	Status   string          `json:"status"`
 	MaxScore int             `json:"max_score"`
 	Tests    []classroomTest `json:"tests"`
+	// What graded, for a teacher reading the result later; the reporter
+	// reads only the fields above.
+	LabVersion       string `json:"lab_version"`
+	AssignmentDigest string `json:"assignment_digest"`
 }
 
 type classroomTest struct {
@@ -299,9 +325,15 @@ type classroomTest struct {
 
 // writeClassroom leaves skipped steps out: a step that can only be proven
 // live cannot earn points in an offline classroom run, and counting it in
-// max_score would cap every student below full marks.
+// max_score would cap every student below full marks. The report's notes
+// (not checked against a cluster, files changed since the lab record)
+// come first, as tests worth no points, since the reporter shows nothing
+// else.
 func writeClassroom(w io.Writer, rep *checks.Report) error {
-	doc := classroom{Version: 1, Status: "pass", Tests: []classroomTest{}}
+	doc := classroom{Version: 1, Status: "pass", Tests: []classroomTest{}, LabVersion: rep.LabVersion, AssignmentDigest: rep.AssignmentDigest}
+	for _, n := range rep.Notes {
+		doc.Tests = append(doc.Tests, classroomTest{Name: clip(n, 80), Status: "pass", Message: n, TestCode: "lab check", ExecutionTime: "0s"})
+	}
 	for _, r := range rep.Results {
 		if r.Status == checks.Skip {
 			continue

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -25,7 +26,9 @@ import (
 func sample() *checks.Report {
 	rep := &checks.Report{
 		APIVersion: "lab/v1", Kind: "CheckReport", Lang: "en", Assignment: "kubernetes-debug",
+		AssignmentDigest: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", LabVersion: "v1.2.3",
 		Source: "built-in", Answers: "answers", Offline: true,
+		Checked: checks.CheckedNothing, Notes: []string{checks.NotChecked},
 	}
 	results := []checks.Result{
 		{Step: "step-1", Title: "A distroless nginx pod that shares its PID namespace", Status: checks.Skip, MaxPoints: 1,
@@ -61,21 +64,42 @@ func sample() *checks.Report {
 	return rep
 }
 
+// recorded is sample graded against a lab record: step-1 passes from it,
+// and a changed file is noted.
+func recorded() *checks.Report {
+	rep := sample()
+	at := time.Date(2026, 12, 5, 4, 30, 0, 0, time.UTC)
+	rep.Checked, rep.Recorded = checks.CheckedRecord, &at
+	rep.Notes = []string{"answers/step-3.txt changed after the lab record was made: run lab check where the lab's cluster answers again"}
+	rep.Results[0].Status, rep.Results[0].Points = checks.Pass, 1
+	rep.Results[0].Message, rep.Results[0].Hint = checks.RecordedAt(at), ""
+	rep.Recount()
+	return rep
+}
+
 func TestGolden(t *testing.T) {
 	for _, tt := range []struct {
 		format Format
 		golden string
 		opts   Options
+		rep    func() *checks.Report
 	}{
-		{Text, "report.txt", Options{}},
-		{Text, "report.color.txt", Options{Color: true}},
-		{JSON, "report.json", Options{}},
-		{JUnit, "report.junit.xml", Options{}},
-		{Classroom, "report.classroom.json", Options{}},
+		{Text, "report.txt", Options{}, nil},
+		{Text, "report.color.txt", Options{Color: true}, nil},
+		{JSON, "report.json", Options{}, nil},
+		{JUnit, "report.junit.xml", Options{}, nil},
+		{Classroom, "report.classroom.json", Options{}, nil},
+		{Text, "report.recorded.txt", Options{}, recorded},
+		{JSON, "report.recorded.json", Options{}, recorded},
+		{JUnit, "report.recorded.junit.xml", Options{}, recorded},
 	} {
 		t.Run(tt.golden, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Write(&buf, tt.format, sample(), tt.opts); err != nil {
+			rep := sample
+			if tt.rep != nil {
+				rep = tt.rep
+			}
+			if err := Write(&buf, tt.format, rep(), tt.opts); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", tt.golden)
@@ -118,9 +142,13 @@ func TestMachineFormatsParse(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &cr); err != nil {
 		t.Fatalf("classroom does not parse: %v", err)
 	}
-	// The skipped live step is left out of the classroom score.
-	if cr.MaxScore != 10 || len(cr.Tests) != 4 || cr.Status != "error" {
-		t.Errorf("classroom max_score %d, %d tests, status %q; want 10, 4, error", cr.MaxScore, len(cr.Tests), cr.Status)
+	// The skipped live step is left out of the classroom score; the note
+	// that nothing was checked against a cluster comes first, worth nothing.
+	if cr.MaxScore != 10 || len(cr.Tests) != 5 || cr.Status != "error" {
+		t.Errorf("classroom max_score %d, %d tests, status %q; want 10, 5, error", cr.MaxScore, len(cr.Tests), cr.Status)
+	}
+	if len(cr.Tests) > 0 && (cr.Tests[0].Message != checks.NotChecked || cr.Tests[0].Score != 0) {
+		t.Errorf("classroom first test = %+v, want the note %q worth 0", cr.Tests[0], checks.NotChecked)
 	}
 }
 

@@ -55,9 +55,26 @@ type Assignment struct {
 	Workload Workload `json:"workload"`
 	// Images are the images the lab runs besides its manifests'.
 	Images Images `json:"images"`
+	// Record says whether grading without the lab's cluster needs the
+	// lab record a live lab check writes (RecordOptional, RecordRequired).
+	Record string `json:"record"`
 	// Steps in the order the assignment gives them.
 	Steps []Step `json:"steps"`
 }
+
+// The values of an assignment's record setting.
+const (
+	// RecordOptional grades a hand-in without a lab record on its files
+	// alone, saying that it was not checked against a cluster.
+	RecordOptional = "optional"
+	// RecordRequired fails a hand-in graded without the lab's cluster
+	// that carries no lab record: an instructor who wants every grade
+	// checked against the cluster the answers came from.
+	RecordRequired = "required"
+)
+
+// RecordSettings lists the record setting's values, the default first.
+var RecordSettings = []string{RecordOptional, RecordRequired}
 
 // Workload names the lab's pod inside its manifests.
 type Workload struct {
@@ -559,7 +576,7 @@ func (l *loader) required(m map[string]*yaml.Node, parent *yaml.Node, field, key
 }
 
 func (l *loader) assignment(n *yaml.Node) *Assignment {
-	f := l.fields(n, "", "apiVersion", "kind", "metadata", "languages", "workload", "images", "steps")
+	f := l.fields(n, "", "apiVersion", "kind", "metadata", "languages", "workload", "images", "record", "steps")
 	if v := l.str(l.required(f, n, "", "apiVersion"), "apiVersion"); l.err == nil && v != APIVersion {
 		l.fail(f["apiVersion"], "apiVersion", "unsupported version %q (this lab reads %s)", v, APIVersion)
 	}
@@ -575,6 +592,13 @@ func (l *loader) assignment(n *yaml.Node) *Assignment {
 	}
 	a.Workload = l.workload(f["workload"])
 	a.Images = l.images(f["images"])
+	a.Record = RecordOptional
+	if v, ok := f["record"]; ok {
+		a.Record = l.str(v, "record")
+		if !slices.Contains(RecordSettings, a.Record) {
+			l.fail(v, "record", "unknown record setting %q (want %s)", a.Record, strings.Join(RecordSettings, " or "))
+		}
+	}
 	steps := l.required(f, n, "", "steps")
 	if steps == nil {
 		return a

@@ -151,7 +151,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"version", "lab/v1", "lab/v2", `mini.yaml:1: apiVersion: unsupported version "lab/v2" (this lab reads lab/v1)`},
 		{"kind", "kind: Assignment", "kind: Pod", `mini.yaml:2: kind: want "Assignment", got "Pod"`},
-		{"unknown top field", "metadata:", "metdata:", `mini.yaml:3: metdata: unknown field (known: apiVersion, kind, metadata, languages, workload, images, steps)`},
+		{"unknown top field", "metadata:", "metdata:", `mini.yaml:3: metdata: unknown field (known: apiVersion, kind, metadata, languages, workload, images, record, steps)`},
 		{"text in an undeclared language", "        message: pause", "        message: {en: pause, ru: пауза}", `mini.yaml:13: steps[0].diagnose[0].message.ru: not one of the spec's languages (en): declare it in languages`},
 		{"unknown language", "steps:", "languages: [en, de]\nsteps:", `mini.yaml:5: languages[1]: unknown language: de (want en or ru)`},
 		{"language twice", "steps:", "languages: [ru, ru]\nsteps:", `mini.yaml:5: languages[1]: ru given twice`},
@@ -159,6 +159,7 @@ func TestParseErrors(t *testing.T) {
 		{"workload without container", "steps:", "workload: {pod: web}\nsteps:", `mini.yaml:5: workload.container: required`},
 		{"workload not a name", "steps:", "workload: {pod: Web_1, container: web}\nsteps:", `mini.yaml:5: workload.pod: "Web_1" is not a Kubernetes name`},
 		{"workload port", "steps:", "workload: {pod: web, container: web, port: 70000}\nsteps:", `mini.yaml:5: workload.port: 70000 is not a port (1-65535)`},
+		{"record setting", "steps:", "record: always\nsteps:", `mini.yaml:5: record: unknown record setting "always" (want optional or required)`},
 		{"images typo", "steps:", "images: {debuger: busybox}\nsteps:", `mini.yaml:5: images.debuger: unknown field (known: debugger, nodeDebugger, trafficClient)`},
 		{"solve two things", "    parser: ls", "    parser: ls\n    solve:\n      - {start: debugger, run: ls}", `mini.yaml:11: steps[0].solve[0]: an action does one thing: give exactly one of start, run, kubectl, traffic (got start, run)`},
 		{"solve nothing", "    parser: ls", "    parser: ls\n    solve:\n      - {save: step-3.txt}", `mini.yaml:11: steps[0].solve[0]: an action does one thing: give exactly one of start, run, kubectl, traffic (got none)`},
@@ -229,6 +230,24 @@ func TestText(t *testing.T) {
 	}
 	if got := s.Require[0].Hint.Missing(a.Languages); !slices.Equal(got, []i18n.Lang{i18n.English}) {
 		t.Errorf("Missing = %v, want [en]", got)
+	}
+}
+
+func TestRecordSetting(t *testing.T) {
+	for _, tt := range []struct{ edit, want string }{
+		{"", spec.RecordOptional},
+		{"record: optional\n", spec.RecordOptional},
+		{"record: required\n", spec.RecordRequired},
+	} {
+		t.Run(tt.want+tt.edit, func(t *testing.T) {
+			a, err := spec.Parse([]byte(strings.Replace(good, "steps:", tt.edit+"steps:", 1)), "mini.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Record != tt.want {
+				t.Errorf("record = %q, want %q", a.Record, tt.want)
+			}
+		})
 	}
 }
 

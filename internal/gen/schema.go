@@ -388,6 +388,7 @@ func buildSchema() []byte {
 					{"trafficClient", obj{{"type", "string"}, {"minLength", 1}, {"description", "the image lab traffic --via pod sends requests from, with curl (default " + spec.DefaultImages.TrafficClient + ")"}}},
 				}},
 			}},
+			{"record", obj{{"enum", spec.RecordSettings}, {"description", "graded without the lab's cluster (lab check --offline, the Classroom workflow, lab grade), is the lab record answers/lab-record.json optional (default) or required? required fails a hand-in without one, as lab check --require-record does"}}},
 			{"steps", obj{{"type", "array"}, {"minItems", 1}, {"items", ref("step")}}},
 		}},
 		{"$defs", defs},

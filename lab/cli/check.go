@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,8 +13,11 @@ import (
 
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/report"
+	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/record"
+	"github.com/k8s-debug-lab/lab/lab/version"
 )
 
 // checkOptions are lab check's flags, completed into what grading needs.
@@ -27,6 +31,7 @@ type checkOptions struct {
 	assignment string
 	format     string
 	offline    bool
+	requireRec bool
 	kf         kubeconfigFlags
 
 	lang   i18n.Lang
@@ -43,7 +48,8 @@ func newCheckCmd(streams Streams, g *globals) *cobra.Command {
 		Long: `Grade each step from the output you saved in the answers folder.
 
 Every step names its file: answers/step-3.txt, step-5.txt (or step-5.pcap
-from tcpdump -w), step-6.txt, step-7.txt and star.txt. lab only reads them.
+from tcpdump -w), step-6.txt, step-7.txt and star.txt. lab never changes
+them.
 A failed step says what is missing, what to do, and shows the line of your
 output closest to what was expected.
 
@@ -51,8 +57,15 @@ When the lab's cluster answers (within 3 s), lab check also proves steps 1
 and 2 and the node debugger against it, and compares your files with it:
 the pod's IP, node and UID, and the nonce lab traffic put in its requests.
 An answer made on another cluster fails, naming the difference. When no
-cluster answers, the files are graded alone (one line on stderr says so);
---offline does that without asking.
+cluster answers, the files are graded without it (one line on stderr says
+so); --offline does that without asking.
+
+A live check writes the lab record, answers/lab-record.json: what the
+cluster showed and a checksum of each file. Graded without the cluster,
+the answers are checked against it: steps 1 and 2 are scored from it, the
+cross-checks use its facts, and a file changed since it fails, named. A
+record of another assignment is an input error. --require-record (or
+record: required in the assignment) fails a hand-in without a record.
 
 Exit codes: 0 all selected steps pass (skipped ones do not count against
 you), 1 a step failed, 2 usage error or unreadable input, 3 the cluster
@@ -84,7 +97,8 @@ named with --context or --kubeconfig did not answer.`,
 	f.StringVar(&o.file, "file", "", "grade this file instead of the step's answers file (one step only)")
 	f.StringVar(&o.assignment, "assignment", "", labFlagHelp)
 	f.StringVarP(&o.format, "format", "o", string(report.Text), "output format: text, json, junit or classroom")
-	f.BoolVar(&o.offline, "offline", false, "grade the files only; do not contact the lab's cluster")
+	f.BoolVar(&o.offline, "offline", false, "grade without the lab's cluster: against the lab record answers/lab-record.json if there is one")
+	f.BoolVar(&o.requireRec, "require-record", false, "graded without the cluster, fail every step when there is no lab record (as the spec's record: required does)")
 	o.kf.addTo(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", completeChoices(report.Formats))
 	_ = cmd.MarkFlagDirname("answers")
@@ -106,6 +120,25 @@ func (o *checkOptions) complete(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// gradeOffline grades without the cluster: against the lab record in the
+// answers folder when there is one. A record that cannot be used (another
+// assignment, a format this lab does not read, damaged) is an input error,
+// exit 2.
+func (o *checkOptions) gradeOffline(ctx context.Context, opts checks.Options) (*checks.Report, error) {
+	rec, err := record.Read(os.DirFS(o.answers), o.lab.Spec)
+	switch {
+	case errors.Is(err, record.ErrNone):
+		rec = nil
+	case err != nil:
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w", o.answers, err)}
+	}
+	out, err := record.Grade(ctx, o.lab.Spec, o.steps, opts, rec, o.requireRec || o.lab.Spec.Record == spec.RecordRequired)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return out.Report, nil
 }
 
 // loadLab opens the lab folder --assignment names, or the built-in lab;
@@ -149,13 +182,14 @@ func (o *checkOptions) validate() error {
 }
 
 func (o *checkOptions) run(cmd *cobra.Command) error {
-	lv, err := o.liveChecks(cmd.Context())
+	ctx := cmd.Context()
+	lr, err := o.liveChecks(ctx)
 	if err != nil {
 		return err
 	}
 	// --file is read through its folder, by the rule the answers folder
 	// is read by.
-	dir, file, name := o.answers, "", strings.TrimSuffix(o.answers, "/")
+	dir, file, name := o.answers, "", answersName(o.answers)
 	if o.file != "" {
 		dir, file = filepath.Dir(o.file), filepath.Base(o.file)
 		name = filepath.ToSlash(dir)
@@ -165,18 +199,31 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		return usageError(i18n.For(o.lang), "cannot read %s: %v", dir, err)
 	}
 	defer closeAnswers()
-	rep, err := checks.Grade(cmd.Context(), o.lab.Spec, o.steps, checks.Options{
+	opts := checks.Options{
 		Answers:     fsys,
 		AnswersName: name,
 		File:        file,
-		Live:        lv,
 		KeepFacts:   o.fmt == report.JSON && o.globals.verbosity > 0,
 		Lang:        o.lang,
-	})
-	if err != nil {
-		return usageErrorf("%v", err)
+		LabVersion:  version.String(),
 	}
-	err = report.Write(o.streams.Out, o.fmt, rep, report.Options{Color: o.fmt == report.Text && isTerminal(o.streams.Out) && os.Getenv("NO_COLOR") == ""})
+	var rep *checks.Report
+	if lr != nil {
+		opts.Live = lr.live
+		if rep, err = checks.Grade(ctx, o.lab.Spec, o.steps, opts); err != nil {
+			return usageErrorf("%v", err)
+		}
+		full := rep
+		if o.file != "" {
+			full = nil // the record is of the answers folder, not of --file
+		}
+		if err := writeRecord(ctx, o.streams, o.lab.Spec, record.ByCheck, strings.TrimSuffix(o.answers, "/"), lr, full); err != nil {
+			fmt.Fprintf(o.streams.ErrOut, "lab check: %v; offline grading will not find this run\n", err)
+		}
+	} else if rep, err = o.gradeOffline(ctx, opts); err != nil {
+		return err
+	}
+	err = report.Write(o.streams.Out, o.fmt, rep, report.Options{Color: o.fmt == report.Text && colorTerminal(o.streams.Out)})
 	if err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
@@ -184,4 +231,14 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 		return &ExitError{Code: code}
 	}
 	return nil
+}
+
+// answersName is the answers folder as messages name it: without the
+// trailing separator a shell's completion adds ("answers/", PowerShell's
+// "answers\").
+func answersName(dir string) string {
+	if t := strings.TrimRight(dir, "/"+string(filepath.Separator)); t != "" {
+		return t
+	}
+	return dir
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/kube"
+	"github.com/k8s-debug-lab/lab/lab/record"
 	"github.com/k8s-debug-lab/lab/lab/state"
 )
 
@@ -84,16 +86,27 @@ func readState(t *kube.Target) (*state.Lab, error) {
 	return state.Load(p, t.Context, t.Namespace)
 }
 
-// liveChecks asks the lab's cluster for the live facts, unless --offline.
-// A cluster that does not answer within liveFetchTimeout means grading
-// offline, said in one line on stderr; only a cluster the user named with
-// --context or --kubeconfig that does not answer is an error (exit 3).
-func (o *checkOptions) liveChecks(ctx context.Context) (*checks.Live, error) {
+// liveRun is what a live lab check read: where, the snapshot and the
+// state, kept for the lab record, and the grader's live value.
+type liveRun struct {
+	target *kube.Target
+	snap   live.Snapshot
+	state  *state.Lab
+	live   *checks.Live
+	at     time.Time
+}
+
+// liveChecks asks the lab's cluster for the live facts, unless --offline;
+// nil means grading without the cluster. A cluster that does not answer
+// within liveFetchTimeout means grading offline, said in one line on
+// stderr; only a cluster the user named with --context or --kubeconfig
+// that does not answer is an error (exit 3).
+func (o *checkOptions) liveChecks(ctx context.Context) (*liveRun, error) {
 	if o.offline {
 		return nil, nil
 	}
-	offline := func(why string) (*checks.Live, error) {
-		fmt.Fprintln(o.streams.ErrOut, i18n.For(o.lang).Sprintf("lab check: %s; graded offline (steps proven only live are skipped; --offline says this is meant)", why))
+	offline := func(why string) (*liveRun, error) {
+		fmt.Fprintln(o.streams.ErrOut, i18n.For(o.lang).Sprintf("lab check: %s; graded offline (against the lab record if the answers folder holds one, else steps proven only live are skipped; --offline says this is meant)", why))
 		return nil, nil
 	}
 	sess := newSession(o.streams, o.globals, &o.kf, o.lab)
@@ -129,7 +142,35 @@ func (o *checkOptions) liveChecks(ctx context.Context) (*checks.Live, error) {
 		}
 	}
 	snap.Lang = o.lang
-	return live.Evaluate(snap), nil
+	return &liveRun{target: t, snap: snap, state: st, live: live.Evaluate(snap), at: start}, nil
+}
+
+// writeRecord writes the lab record of a live run into the answers folder
+// dir: every step graded against the live facts (rep when it is that
+// already, else graded again), the files hashed. It says where on stderr.
+func writeRecord(ctx context.Context, streams Streams, a *spec.Assignment, by, dir string, lr *liveRun, rep *checks.Report) error {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil // lab check --file with no answers folder: nothing to record
+	}
+	fsys := os.DirFS(dir)
+	if rep == nil || len(rep.Results) != len(a.Steps) {
+		var err error
+		if rep, err = checks.Grade(ctx, a, nil, checks.Options{Answers: fsys, AnswersName: dir, Live: lr.live}); err != nil {
+			return err
+		}
+	}
+	rec, err := record.New(a, record.Input{
+		By: by, Now: lr.at, Context: lr.target.Context, Server: lr.target.Server,
+		Snapshot: lr.snap, State: lr.state, Report: rep, Answers: fsys,
+	})
+	if err != nil {
+		return err
+	}
+	if err := rec.Write(dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(streams.ErrOut, "%s: wrote %s, the lab record grading without the cluster checks the answers against\n", by, filepath.Join(dir, record.FileName))
+	return nil
 }
 
 // shortAPIError drops the request URL from a connection error: the

@@ -19,20 +19,36 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
+	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/live"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/kube/kubetest"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/record"
 	"github.com/k8s-debug-lab/lab/lab/state"
 )
 
 // The package's tests never reach the cluster or the state of the machine
 // running them: lab check asks the kubeconfig's cluster unless --offline.
-// Tests that want a cluster set KUBECONFIG themselves.
-func init() {
-	os.Setenv("KUBECONFIG", filepath.Join(os.TempDir(), fmt.Sprintf("lab-cli-test-%d", os.Getpid()), "no-kubeconfig"))
-	os.Setenv("XDG_STATE_HOME", filepath.Join(os.TempDir(), fmt.Sprintf("lab-cli-test-%d", os.Getpid()), "state"))
+// Tests that want a cluster set KUBECONFIG themselves. The locale is an
+// English one: lab speaks the locale's language, and the tests'
+// expectations are English unless a test sets LANG itself.
+func TestMain(m *testing.M) {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES"} {
+		os.Unsetenv(k)
+	}
+	os.Setenv("LANG", "C.UTF-8")
+	tmp, err := os.MkdirTemp("", "lab-cli-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Setenv("KUBECONFIG", filepath.Join(tmp, "no-kubeconfig"))
+	os.Setenv("XDG_STATE_HOME", filepath.Join(tmp, "state"))
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
 }
 
 // theLab is the lab's pod as a student leaves it after step 2: Running,
@@ -176,9 +192,21 @@ func verdictsOf(t *testing.T, out string) (bool, map[string]string) {
 	return doc.Offline, v
 }
 
+// answersCopy is a copy of an answers folder that a live lab check may
+// write its record into: testdata stays as it is.
+func answersCopy(t *testing.T, src string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "answers")
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestCheckLive(t *testing.T) {
 	lc := checkCluster(t)
-	r := lab(t, "check", "--answers", seed, "-o", "json")
+	answers := answersCopy(t, seed)
+	r := lab(t, "check", "--answers", answers, "-o", "json")
 	offline, v := verdictsOf(t, r.out)
 	if offline {
 		t.Error("a report graded against the cluster says offline")
@@ -195,18 +223,42 @@ func TestCheckLive(t *testing.T) {
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("verdicts (-want +got):\n%s", diff)
 	}
-	if r.code != ExitFailed || r.err != "" {
-		t.Errorf("exit %d, stderr %q", r.code, r.err)
+	recPath := filepath.Join(answers, record.FileName)
+	if wantErr := "lab check: wrote " + recPath + ", the lab record grading without the cluster checks the answers against\n"; r.code != ExitFailed || r.err != wantErr {
+		t.Errorf("exit %d, stderr %q, want %q", r.code, r.err, wantErr)
 	}
 	if w := kubetest.Writes(lc.Actions()); len(w) != 0 {
 		t.Errorf("lab check wrote to the cluster: %v", w)
 	}
+	if _, err := os.Stat(recPath); err != nil {
+		t.Fatalf("no lab record after a live lab check: %v", err)
+	}
 
-	// --offline never builds a client.
+	// --offline never builds a client; it grades against the record, and
+	// says that steps 1 and 2 were recorded live.
 	lc.connections = 0
-	r = lab(t, "check", "--answers", seed, "-o", "json", "--offline")
-	if offline, v := verdictsOf(t, r.out); !offline || v["step-1"] != "skip proven only against the lab's cluster; skipped offline" || lc.connections != 0 {
-		t.Errorf("--offline: offline %v, step-1 %q, %d connections", offline, v["step-1"], lc.connections)
+	r = lab(t, "check", "--answers", answers, "-o", "json", "--offline")
+	offline, v = verdictsOf(t, r.out)
+	if !offline || !strings.HasPrefix(v["step-1"], "pass recorded live at ") || !strings.HasPrefix(v["step-2"], "pass recorded live at ") || lc.connections != 0 {
+		t.Errorf("--offline: offline %v, step-1 %q, step-2 %q, %d connections", offline, v["step-1"], v["step-2"], lc.connections)
+	}
+	// The cross rules run against the recorded nonce and IP.
+	for _, step := range []string{"step-5", "step-6", "step-7", "star"} {
+		if v[step] != want[step] {
+			t.Errorf("--offline %s = %q, want %q as live", step, v[step], want[step])
+		}
+	}
+
+	// Without the record, the answers were not checked against anything.
+	if err := os.Remove(recPath); err != nil {
+		t.Fatal(err)
+	}
+	r = lab(t, "check", "--answers", answers, "-o", "json", "--offline")
+	if offline, v := verdictsOf(t, r.out); !offline || v["step-1"] != "skip proven only against the lab's cluster; skipped offline" {
+		t.Errorf("--offline without a record: offline %v, step-1 %q", offline, v["step-1"])
+	}
+	if !strings.Contains(r.out, `"checked": "nothing"`) || !strings.Contains(r.out, checks.NotChecked) {
+		t.Errorf("--offline without a record does not say it was not checked:\n%s", r.out)
 	}
 }
 
@@ -248,4 +300,67 @@ func builtinSpec(t *testing.T) *spec.Assignment {
 		t.Fatal(err)
 	}
 	return l.Spec
+}
+
+// A live check's record holds the context's name and the server's host,
+// nothing else of a kubeconfig that carries a token and a client key.
+func TestCheckLiveRecordHoldsNoCredential(t *testing.T) {
+	lc := checkCluster(t)
+	const token = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.U0VDUkVU"
+	const key = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tU0VDUkVULUtFWQ=="
+	kc := `apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: "Q0EtREFUQS1TRUNSRVQ="}
+users:
+- name: u
+  user: {token: "` + token + `", client-key-data: "` + key + `"}
+contexts:
+- name: local
+  context: {cluster: local, user: u}
+current-context: local
+`
+	if err := os.WriteFile(lc.kubeconfig, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	answers := answersCopy(t, seed)
+	lab(t, "check", "--answers", answers, "-o", "json").must(t, ExitFailed)
+	data, err := os.ReadFile(filepath.Join(answers, record.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{token, key, "Q0EtREFUQS1TRUNSRVQ=", "c2VjcmV0", "https://"} {
+		if strings.Contains(string(data), secret) {
+			t.Errorf("the lab record holds %q:\n%s", secret, data)
+		}
+	}
+	if !strings.Contains(string(data), `"context": "local"`) || !strings.Contains(string(data), `"server": "127.0.0.1:6443"`) {
+		t.Errorf("the lab record lacks the context and the server's host:\n%s", data)
+	}
+}
+
+func TestCheckOfflineRecordErrors(t *testing.T) {
+	checkCluster(t)
+	answers := answersCopy(t, seed)
+	lab(t, "check", "--answers", answers, "-o", "json").must(t, ExitFailed)
+
+	// --require-record: a hand-in without a record fails every step.
+	bare := answersCopy(t, seed)
+	r := lab(t, "check", "--answers", bare, "--offline", "--require-record", "-o", "json").must(t, ExitFailed)
+	if _, v := verdictsOf(t, r.out); v["star"] != "fail "+record.Required {
+		t.Errorf("--require-record without a record: star %q", v["star"])
+	}
+
+	// A record of another assignment is an input error.
+	path := filepath.Join(answers, record.FileName)
+	data, _ := os.ReadFile(path)
+	other := strings.Replace(string(data), `"name": "kubernetes-debug"`, `"name": "k8s-networking"`, 1)
+	if err := os.WriteFile(path, []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = lab(t, "check", "--answers", answers, "--offline").must(t, ExitUsage)
+	if r.out != "" || !strings.Contains(r.returnedError.Error(), `lab-record.json: made for the assignment "k8s-networking", not "kubernetes-debug"; run lab check where the lab's cluster answers`) {
+		t.Errorf("stdout %q, error %v", r.out, r.returnedError)
+	}
 }

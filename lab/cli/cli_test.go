@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/version"
 )
 
 const seed = "../../checks/testdata/answers/seed"
@@ -23,7 +29,14 @@ type run struct {
 
 // deps are what lab(t, …) runs with: the machine's own, unless a test
 // fakes some of them with useDeps for its own duration.
-var deps = RealDeps()
+var deps = func() Deps {
+	d := RealDeps()
+	// No test asks a real registry; those about platforms fake it.
+	d.ImagePlatforms = func(context.Context, string) ([]string, error) {
+		return nil, errors.New("no registry in unit tests")
+	}
+	return d
+}()
 
 // useDeps changes the deps lab(t, …) runs with until the test ends.
 func useDeps(t *testing.T, change func(*Deps)) {
@@ -93,11 +106,23 @@ func TestCheckJSONIsTheOnlyOutput(t *testing.T) {
 	}
 }
 
+// Every machine-read report names the lab and the assignment that graded
+// it, and a second run over the same answers says exactly the same.
 func TestCheckFormats(t *testing.T) {
-	for _, f := range []string{"junit", "classroom"} {
+	l, err := labfolder.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"json", "junit", "classroom"} {
 		r := lab(t, "check", "--answers", seed, "--format", f)
 		if r.code != ExitFailed || r.out == "" {
 			t.Errorf("%s: exit %d, %d bytes", f, r.code, len(r.out))
+		}
+		if !strings.Contains(r.out, l.Spec.Digest) || !strings.Contains(r.out, version.String()) {
+			t.Errorf("%s: the report does not name lab %s and assignment %s:\n%s", f, version.String(), l.Spec.Digest, r.out)
+		}
+		if again := lab(t, "check", "--answers", seed, "--format", f); again.out != r.out {
+			t.Errorf("%s: a second check of the same answers differs:\n%s", f, cmp.Diff(r.out, again.out))
 		}
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"io"
+	"net/http"
 	"os"
 
 	"golang.org/x/term"
@@ -31,6 +32,10 @@ type Deps struct {
 	DoctorProbes func(engines func(context.Context) []cluster.Engine, clusterFacts func(context.Context) (*doctor.ClusterFacts, error)) doctor.Probes
 	// StdinIsTerminal reports whether a question can be asked on in.
 	StdinIsTerminal func(in io.Reader) bool
+	// ImagePlatforms asks an image's registry which platforms it is
+	// published for, so that lab up can say an image cannot run on the
+	// node before it deploys.
+	ImagePlatforms func(ctx context.Context, image string) ([]string, error)
 }
 
 // LabStreams are the long-lived requests lab traffic and lab solve make:
@@ -49,6 +54,9 @@ func RealDeps() Deps {
 		ProbeEngines:    cluster.ProbeEngines,
 		DoctorProbes:    machineProbes,
 		StdinIsTerminal: func(r io.Reader) bool { f, ok := r.(*os.File); return ok && term.IsTerminal(int(f.Fd())) },
+		ImagePlatforms: func(ctx context.Context, image string) ([]string, error) {
+			return doctor.ImagePlatforms(ctx, http.DefaultClient, image)
+		},
 	}
 }
 

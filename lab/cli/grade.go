@@ -11,8 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8s-debug-lab/lab/internal/choice"
+	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/grade"
+	"github.com/k8s-debug-lab/lab/lab/grade/htmlreport"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/version"
 )
 
 // gradeFormat is what lab grade prints on stdout.
@@ -38,9 +41,12 @@ type gradeOptions struct {
 	out         string
 	format      string
 	jobs        int
+	html        string
+	requireRec  bool
 
 	lab *labfolder.Lab
 	fmt gradeFormat
+	lng i18n.Lang
 }
 
 func newGradeCmd(streams Streams, g *globals) *cobra.Command {
@@ -58,8 +64,11 @@ encoded is graded as far as it goes; the run never stops for one student.
 
 lab grade prints a table (✓/✗ per step, points) and writes into --out:
 grades.csv (a row per student), grades.json (every verdict, the evidence of
-copying) and reports/<student>.txt (the report lab check gives that student,
-with its hints). Nothing is ever written into SUBMISSIONS.
+copying), reports/<student>.txt (the report lab check gives that student,
+with its hints) and report.html: the class at a glance for the instructor
+(scores, each step's pass rate and most common reasons for failing, copies,
+a student table that sorts and filters), one file that opens from disk,
+in the language of lab's --lang. Nothing is ever written into SUBMISSIONS.
 
 Copies are found from values each cluster picks at random (TCP sequence
 numbers, client ports, log times, pod UIDs, the lab's nonce): answers that
@@ -68,9 +77,10 @@ the write-up the assignment comes from are flagged too.
 
 Exit codes: 0 every submission was graded (whatever the students scored),
 1 grading was interrupted, 2 usage error, or SUBMISSIONS cannot be read or
-holds no submission, or --out cannot be written.`,
+holds no submission, or --out or --html cannot be written.`,
 		Example: `  lab grade submissions/
   lab grade submissions/ --out grades-week3
+  lab grade submissions/ --lang ru --html ~/week3.html
   lab grade submissions/ --assignment ./my-course -o csv > grades.csv
   lab grade submissions/ -o json | jq '.copies'`,
 		Args: cobra.ExactArgs(1),
@@ -89,6 +99,8 @@ holds no submission, or --out cannot be written.`,
 	f.StringVar(&o.out, "out", "grades", "the folder for grades.csv, grades.json and reports/ (never inside SUBMISSIONS)")
 	f.StringVarP(&o.format, "format", "o", string(gradeText), "what to print: text (a table), json or csv")
 	f.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "submissions graded at once")
+	f.StringVar(&o.html, "html", "", "where to write the HTML class report (default: report.html in --out)")
+	f.BoolVar(&o.requireRec, "require-record", false, "fail every step of a submission without a lab record (answers/lab-record.json), as the spec's record: required does")
 	_ = cmd.MarkFlagDirname("assignment")
 	_ = cmd.MarkFlagDirname("out")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeChoices(gradeFormats))
@@ -100,6 +112,14 @@ func (o *gradeOptions) complete(args []string) error {
 	var err error
 	if o.fmt, err = choice.Parse("format", o.format, gradeFormats); err != nil {
 		return usageErrorf("%v", err)
+	}
+	// One language for the whole tool: the root --lang, else the locale;
+	// the table, the students' reports and the HTML page all speak it.
+	if o.lng, err = o.globals.language(); err != nil {
+		return err
+	}
+	if o.html == "" {
+		o.html = filepath.Join(o.out, htmlreport.File)
 	}
 	o.lab, err = loadLab(o.assignment)
 	return err
@@ -127,6 +147,12 @@ func (o *gradeOptions) validate() error {
 	}
 	if fi, err := os.Stat(o.out); err == nil && !fi.IsDir() {
 		return usageErrorf("--out %s is a file: give a folder", o.out)
+	}
+	if within(realPath(o.html), subs) {
+		return usageErrorf("--html %s is inside %s: lab never writes into the submissions; give a file outside it", o.html, o.submissions)
+	}
+	if fi, err := os.Stat(o.html); err == nil && fi.IsDir() {
+		return usageErrorf("--html %s is a folder: give the file to write, e.g. --html %s", o.html, filepath.Join(o.html, htmlreport.File))
 	}
 	return nil
 }
@@ -157,11 +183,8 @@ func within(p, dir string) bool {
 }
 
 func (o *gradeOptions) run(cmd *cobra.Command) error {
-	lang, err := o.globals.language()
-	if err != nil {
-		return err
-	}
-	opts := grade.Options{Jobs: o.jobs, Lang: lang}
+	lang := o.lng
+	opts := grade.Options{Jobs: o.jobs, Lang: lang, RequireRecord: o.requireRec, LabVersion: version.String()}
 	// Progress is for a person watching a terminal; logs stay clean.
 	if isTerminal(o.streams.ErrOut) {
 		opts.Progress = func(done, total int) {
@@ -182,6 +205,9 @@ func (o *gradeOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return usageErrorf("%v (--out %s)", err, o.out)
 	}
+	if err := htmlreport.WriteFile(o.html, htmlreport.Build(c, htmlreport.Lang(o.lng))); err != nil {
+		return usageErrorf("%v (--html)", err)
+	}
 	switch o.fmt {
 	case gradeJSON:
 		err = grade.WriteJSON(o.streams.Out, c)
@@ -193,8 +219,8 @@ func (o *gradeOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return fmt.Errorf("writing the table: %w", err)
 	}
-	summary := fmt.Sprintf("wrote %s, %s and %d reports in %s",
-		filepath.Join(o.out, grade.CSVFile), filepath.Join(o.out, grade.JSONFile), w.Reports, filepath.Join(o.out, grade.ReportsDir))
+	summary := fmt.Sprintf("wrote %s, %s, %s and %d reports in %s",
+		filepath.Join(o.out, grade.CSVFile), filepath.Join(o.out, grade.JSONFile), o.html, w.Reports, filepath.Join(o.out, grade.ReportsDir))
 	if o.fmt == gradeText {
 		fmt.Fprintf(o.streams.Out, "\n%s\n", summary)
 	} else if o.globals.verbosity > 0 {

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
 // class writes two submissions: one from the seed write-up, one empty.
@@ -41,7 +44,7 @@ func TestGradeTable(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, r.out)
 		}
 	}
-	for _, f := range []string{"grades.csv", "grades.json", "reports/anna.txt", "reports/boris.txt"} {
+	for _, f := range []string{"grades.csv", "grades.json", "reports/anna.txt", "reports/boris.txt", "report.html"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
@@ -76,6 +79,37 @@ func TestGradeJSONAndCSVAreTheOnlyOutput(t *testing.T) {
 	}
 }
 
+// The HTML report goes where --html says, in --lang's language, else in
+// the locale's, as lab lesson's does.
+func TestGradeHTML(t *testing.T) {
+	subs := class(t)
+	for _, tc := range []struct {
+		name, lang string
+		args       []string
+		want       string
+	}{
+		{"flag", "", []string{"--lang", "ru"}, `<html lang="ru">`},
+		{"flag over locale", "ru_RU.UTF-8", []string{"--lang", "EN"}, `<html lang="en">`},
+		{"locale", "ru_RU.UTF-8", nil, `<html lang="ru">`},
+		{"default", "C", nil, `<html lang="en">`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("LC_ALL", "")
+			t.Setenv("LC_MESSAGES", "")
+			t.Setenv("LANG", tc.lang)
+			page := filepath.Join(t.TempDir(), "week 3", "class.html")
+			r := lab(t, append([]string{"grade", subs, "--out", t.TempDir(), "--html", page}, tc.args...)...)
+			if r.code != ExitOK || !strings.Contains(r.out, page) {
+				t.Fatalf("exit %d: %v\n%s", r.code, r.returnedError, r.out)
+			}
+			data, err := os.ReadFile(page)
+			if err != nil || !strings.Contains(string(data), tc.want) || !strings.Contains(string(data), "boris") {
+				t.Errorf("%s: %v; want %s and every student", page, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestGradeUsageErrors(t *testing.T) {
 	subs := class(t)
 	parent := t.TempDir()
@@ -98,6 +132,9 @@ func TestGradeUsageErrors(t *testing.T) {
 		{"output is a file", []string{"grade", subs, "--out", file}, "is a file"},
 		{"unknown format", []string{"grade", subs, "-o", "xml"}, "unknown format: xml (want text, json or csv)"},
 		{"no jobs", []string{"grade", subs, "--jobs", "0"}, "at least one"},
+		{"page inside the submissions", []string{"grade", subs, "--out", parent, "--html", filepath.Join(subs, "anna", "r.html")}, "lab never writes into the submissions"},
+		{"page is a folder", []string{"grade", subs, "--out", t.TempDir(), "--html", parent}, "is a folder"},
+		{"unknown language", []string{"grade", subs, "--lang", "de"}, "unknown language: de (want en or ru)"},
 		{"bad assignment", []string{"grade", subs, "--assignment", subs}, "no assignment.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,11 +156,30 @@ func TestGradeUsageErrors(t *testing.T) {
 
 func TestInit(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ws")
+	// The test binary is a development build that knows no version: it
+	// must be told which lab the workflow installs.
 	r := lab(t, "init", dir)
-	if r.code != ExitOK || !strings.Contains(r.out, "created "+filepath.Join(dir, ".github/workflows/classroom.yml")) {
-		t.Fatalf("exit %d: %v\n%s", r.code, r.returnedError, r.out)
+	if r.code != ExitUsage || !strings.Contains(r.returnedError.Error(), "--lab-version vX.Y.Z") {
+		t.Fatalf("init from a build with no version: exit %d: %v", r.code, r.returnedError)
 	}
-	r = lab(t, "init", dir)
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("a refused init wrote %s", dir)
+	}
+	for _, moving := range []string{"latest", "main", "v1.2.3-dirty"} {
+		if r := lab(t, "init", "--lab-version", moving, dir); r.code != ExitUsage {
+			t.Errorf("--lab-version %s: exit %d", moving, r.code)
+		}
+	}
+	r = lab(t, "init", "--lab-version", "v1.2.3", dir)
+	if r.code != ExitOK || !strings.Contains(r.out, "created "+filepath.Join(dir, ".github/workflows/classroom.yml")) ||
+		!strings.Contains(r.out, "installs lab v1.2.3") || r.err != "" {
+		t.Fatalf("exit %d: %v\n%s\nstderr: %s", r.code, r.returnedError, r.out, r.err)
+	}
+	workflow, _ := os.ReadFile(filepath.Join(dir, ".github/workflows/classroom.yml"))
+	if !strings.Contains(string(workflow), "/cmd/lab@v1.2.3\n") {
+		t.Errorf("the workflow does not install v1.2.3:\n%s", workflow)
+	}
+	r = lab(t, "init", "--lab-version", "v1.2.3", dir)
 	if r.code != ExitOK || strings.Contains(r.out, "created") || !strings.Contains(r.out, "kept    "+filepath.Join(dir, "answers/")) {
 		t.Errorf("second run: exit %d\n%s", r.code, r.out)
 	}
@@ -134,11 +190,36 @@ func TestInit(t *testing.T) {
 	}
 	file := filepath.Join(t.TempDir(), "f")
 	os.WriteFile(file, nil, 0o644)
-	if r := lab(t, "init", file); r.code != ExitUsage {
+	if r := lab(t, "init", "--lab-version", "v1.2.3", file); r.code != ExitUsage {
 		t.Errorf("init into a file: exit %d", r.code)
 	}
 	if r := lab(t, "init", "a", "b"); r.code != ExitUsage {
 		t.Errorf("two folders: exit %d", r.code)
+	}
+}
+
+// A development build made by make pins its own commit, and says so on
+// stderr where a teacher sees it.
+func TestInitDevelopmentBuild(t *testing.T) {
+	l, err := labfolder.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	dir := t.TempDir()
+	o := &initOptions{streams: Streams{Out: &out, ErrOut: &errOut}, globals: &globals{}, own: "v1.2.3-4-g6cca3d0", dir: dir, lab: l}
+	if err := o.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.run(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(errOut.String(), "WARNING: this lab is a development build") || !strings.Contains(errOut.String(), "@6cca3d0") {
+		t.Errorf("stderr: %q", errOut.String())
+	}
+	workflow, _ := os.ReadFile(filepath.Join(dir, ".github/workflows/classroom.yml"))
+	if !strings.Contains(string(workflow), "/cmd/lab@6cca3d0\n") {
+		t.Errorf("the workflow does not install the build's commit:\n%s", workflow)
 	}
 }
 

@@ -19,9 +19,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/facts"
 	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/version"
 	"github.com/k8s-debug-lab/lab/lessons"
 )
 
@@ -213,7 +215,7 @@ func (o *lessonOptions) show(ctx context.Context, id string) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	vars, err := labPodVars(ctx, newSession(o.streams, o.globals, &o.kube, o.lab))
+	vars, err := labPodVars(ctx, newSession(o.streams, o.globals, &o.kube, o.lab), usesPIDs(l.Markdown))
 	var exit *ExitError
 	switch {
 	case errors.As(err, &exit):
@@ -234,7 +236,7 @@ func (o *lessonOptions) show(ctx context.Context, id string) error {
 	}
 	tty := isTerminal(o.streams.Out)
 	cols, rows := terminalSize(o.streams.Out)
-	noColor := os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb"
+	noColor := !colorTerminal(o.streams.Out)
 	style, width := lessonLayout(tty, cols, o.width, noColor)
 	text, err := lessons.Render(md, lessons.RenderOptions{Style: style, Width: width})
 	if err != nil {
@@ -330,7 +332,13 @@ func runPager(pager []string, text string, out, errOut io.Writer) error {
 // open at once, with placeholders, when no cluster answers. The Vars it
 // returns are usable even with an error, which only says why some values
 // stay unknown.
-func labPodVars(ctx context.Context, s *session) (lessons.Vars, error) {
+// usesPIDs: the lesson names nginx's PIDs, which cost a ps in the debug
+// container; the other lessons open without it.
+func usesPIDs(md string) bool {
+	return strings.Contains(md, ".MasterPID") || strings.Contains(md, ".WorkerPID")
+}
+
+func labPodVars(ctx context.Context, s *session, pids bool) (lessons.Vars, error) {
 	w := s.workload()
 	v := lessons.Vars{Namespace: s.kf.namespace, Pod: w.Pod, Container: w.Container}
 	if v.Namespace == "" {
@@ -359,7 +367,36 @@ func labPodVars(ctx context.Context, s *session) (lessons.Vars, error) {
 		}
 	}
 	v.Debugger = newestDebugger(f.Ephemeral, w.Container)
+	if pids && v.Debugger != "" {
+		// The PIDs are what the student's own ps shows, so that the
+		// commands of steps 3 and ★ paste as printed. Without them the
+		// placeholders say how to find them; the lesson still opens.
+		v.MasterPID, v.WorkerPID = debuggerPIDs(ctx, s, t, t.Namespace, w.Pod, v.Debugger)
+	}
 	return v, nil
+}
+
+// debuggerPIDs runs ps in the debug container, as lab solve does, and
+// reads the workload's main process and first worker; zeros when the
+// container does not answer within the lesson's time.
+func debuggerPIDs(ctx context.Context, s *session, t *kube.Target, namespace, pod, debugger string) (master, worker int) {
+	streams, err := s.g.deps.NewStreams(t)
+	if err != nil {
+		return 0, 0
+	}
+	var out strings.Builder
+	err = streams.Exec(ctx, kube.ExecOptions{
+		Namespace: namespace, Pod: pod, Container: debugger,
+		Command: []string{"sh", "-c", "ps -ef 2>/dev/null || ps"}, Stdout: &out,
+	})
+	if err != nil {
+		return 0, 0
+	}
+	p := facts.ReadProcesses(out.String())
+	if len(p.Masters) == 0 || len(p.Workers) == 0 {
+		return 0, 0
+	}
+	return p.Masters[0], p.Workers[0]
 }
 
 // newestDebugger names the running ephemeral container aimed at the
@@ -402,8 +439,9 @@ func (o *lessonOptions) grade(ctx context.Context) (*checks.Report, error) {
 	defer closeAnswers()
 	rep, err := checks.Grade(ctx, o.lab.Spec, nil, checks.Options{
 		Answers:     fsys,
-		AnswersName: strings.TrimSuffix(o.answers, "/"),
+		AnswersName: answersName(o.answers),
 		Lang:        o.lng,
+		LabVersion:  version.String(),
 	})
 	if err != nil {
 		return nil, usageErrorf("%v", err)

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -65,7 +67,7 @@ func TestLessonWithoutACluster(t *testing.T) {
 	}
 	for _, want := range []string{
 		"# Step 7: nginx's log file, read on the node",
-		"/var/log/pods/default_nginx-distroless_<POD_UID: kubectl get pod nginx-distroless -n default -o jsonpath='{.metadata.uid}'>/nginx/0.log > answers/step-7.txt",
+		"/var/log/pods/default_nginx-distroless_<POD_UID: kubectl get pod nginx-distroless -n default -o jsonpath='{.metadata.uid}'>/nginx/*.log' > answers/step-7.txt",
 		"node/<NODE: the NODE column of kubectl get pod nginx-distroless -n default -o wide>",
 	} {
 		if !strings.Contains(r.out, want) {
@@ -86,7 +88,7 @@ func TestLessonPlain(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %v", r.code, r.returnedError)
 	}
-	if !strings.HasPrefix(r.out, "# Step 3: nginx's own files through `/proc/<pid>/root`\n") || !strings.Contains(r.out, "```sh\nkubectl exec -n course nginx-distroless -c debugger -- ps") {
+	if !strings.HasPrefix(r.out, "# Step 3: nginx's own files through `/proc/<pid>/root`\n") || !strings.Contains(r.out, "```sh {run}\nkubectl exec -n course nginx-distroless -c debugger -- ps") {
 		t.Errorf("--plain should print the personalised markdown:\n%s", r.out)
 	}
 }
@@ -205,7 +207,7 @@ func TestLessonList(t *testing.T) {
 	}
 
 	r = lab(t, "lesson", "list", "--answers", filepath.Join(t.TempDir(), "none"), "--lang", "ru")
-	if r.code != ExitOK || !strings.Contains(r.out, "Шаг 5: запись HTTP-трафика") || strings.Contains(r.out, "✗") || !strings.Contains(r.out, "lab lesson intro") {
+	if r.code != ExitOK || !strings.Contains(r.out, "Шаг 5: дамп HTTP-трафика") || strings.Contains(r.out, "✗") || !strings.Contains(r.out, "lab lesson intro") {
 		t.Errorf("list without an answers folder: exit %d\n%s", r.code, r.out)
 	}
 }
@@ -344,8 +346,10 @@ func TestLessonFromTheCluster(t *testing.T) {
 		t.Errorf("a cluster that answers needs no note: %s", r.err)
 	}
 	for _, want := range []string{
-		"kubectl debug node/worker-1 -n course -it --image=ubuntu --profile=general -- chroot /host cat /var/log/pods/course_nginx-distroless_0f6c1a2e-1111-4c2b-9d3e-7a8b9c0d1e2f/nginx/0.log > answers/step-7.txt",
-		"Your node runs docker://27.4.0, so expect json-file lines.",
+		// docker: the log is a link to an absolute path that resolves only
+		// in the chroot.
+		"kubectl debug node/worker-1 -n course --attach=true --image=ubuntu --profile=general -- chroot /host sh -c 'sleep 3; cat /var/log/pods/course_nginx-distroless_0f6c1a2e-1111-4c2b-9d3e-7a8b9c0d1e2f/nginx/*.log' > answers/step-7.txt",
+		"Your node runs docker://27.4.0.",
 	} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("lesson lacks %q:\n%s", want, r.out)
@@ -358,6 +362,23 @@ func TestLessonFromTheCluster(t *testing.T) {
 	r = lab(t, "lesson", "5", "--plain", "--kubeconfig", kc, "-n", "course")
 	if !strings.Contains(r.out, "kubectl exec -n course nginx-distroless -c debugger2 -- timeout") || !strings.Contains(r.out, "`10.244.1.23`") {
 		t.Errorf("want the newest running debugger that targets nginx and the pod's IP:\n%s", r.out)
+	}
+
+	// A lesson that names nginx's PIDs gets them from ps in that debug
+	// container (BusyBox ps, captured on the e2e harness: master 6,
+	// worker 11).
+	ps, err := os.ReadFile("../../test/e2e/testdata/captured/ps.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := &psStreams{out: string(ps)}
+	useDeps(t, func(d *Deps) { d.NewStreams = func(*kube.Target) (LabStreams, error) { return streams, nil } })
+	r = lab(t, "lesson", "3", "--plain", "--kubeconfig", kc, "-n", "course")
+	if !strings.Contains(r.out, "-c debugger2 -- ls -la /proc/6/root/etc/nginx/ > answers/step-3.txt") || !strings.Contains(r.out, "yours is `11`") {
+		t.Errorf("want the PIDs of ps in debugger2 in lesson 3:\n%s", r.out)
+	}
+	if streams.got.Container != "debugger2" || streams.got.Namespace != "course" {
+		t.Errorf("ps ran in %s/%s, want course/debugger2", streams.got.Namespace, streams.got.Container)
 	}
 
 	// The lab's namespace is default unless --namespace says otherwise,
@@ -542,4 +563,17 @@ func TestNewestDebugger(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
+}
+
+// psStreams answers lab lesson's ps in the debug container.
+type psStreams struct {
+	LabStreams // nil: a lesson only execs
+	got        kube.ExecOptions
+	out        string
+}
+
+func (p *psStreams) Exec(_ context.Context, o kube.ExecOptions) error {
+	p.got = o
+	_, err := io.WriteString(o.Stdout, p.out)
+	return err
 }

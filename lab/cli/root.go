@@ -18,6 +18,7 @@ import (
 
 	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/deploy"
+	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
 )
 
@@ -131,6 +132,12 @@ func RunWith(ctx context.Context, args []string, streams Streams, deps Deps) err
 		// cobra finds unknown verbs before any command runs.
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w; see lab --help", err)}
 	}
+	if err != nil && !errors.As(err, &ee) && kube.LostCluster(err) {
+		// The cluster answered when the command began and then stopped (an
+		// API server paused, a laptop's VM suspended): exit code 3, as if
+		// it had not answered at all.
+		return &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w\nthe cluster stopped answering; lab status says when it is back", err)}
+	}
 	return err
 }
 
@@ -185,6 +192,7 @@ Exit codes: 0 success (every selected step passes), 1 a check failed,
 		newAssignmentCmd(streams),
 		newTrafficCmd(streams, g),
 		newSolveCmd(streams, g),
+		newBundleCmd(streams, g),
 	)
 	// Bad argument counts are usage errors too.
 	for _, c := range root.Commands() {

@@ -89,7 +89,7 @@ type session struct {
 func newSession(streams Streams, g *globals, kf *kubeconfigFlags, lab *labfolder.Lab) *session {
 	return &session{
 		streams: streams, g: g, kf: kf, lab: lab,
-		log: newProgress(streams.ErrOut, isTerminal(streams.ErrOut), g.verbosity),
+		log: newProgress(streams.ErrOut, cursorTerminal(streams.ErrOut), g.verbosity),
 	}
 }
 
@@ -180,6 +180,12 @@ func (s *session) clusterErr(err error) error {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return err
+	}
+	var pull *cluster.NodeImagePullError
+	if errors.As(err, &pull) {
+		// Not the cluster's reachability: its node image could not be had
+		// (the message says why and what to do).
+		return &ExitError{Code: ExitFailed, Err: err}
 	}
 	var engine *cluster.EngineError
 	if errors.Is(err, cluster.ErrNoCluster) || errors.As(err, &engine) || kube.IsUnreachable(err) {

@@ -13,8 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/live"
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/record"
 	"github.com/k8s-debug-lab/lab/lab/solve"
 	"github.com/k8s-debug-lab/lab/lab/state"
 	"github.com/k8s-debug-lab/lab/lab/traffic"
@@ -180,13 +183,22 @@ func (o *solveOptions) run(ctx context.Context) error {
 	for _, r := range results {
 		rep.add(r)
 	}
+	if ctx.Err() == nil && len(results) > 0 {
+		if rerr := o.record(ctx, conn); rerr != nil {
+			fmt.Fprintf(o.streams.ErrOut, "lab solve: the lab record: %v\n", rerr)
+		}
+	}
 	rep.TookMs = time.Since(start).Milliseconds()
 	var exit error
 	switch {
 	case ctx.Err() != nil:
 		exit = &ExitError{Code: ExitFailed, Err: errors.New(o.globals.printer().Sprintf("interrupted after %d of %d steps", len(results), len(o.steps)))}
+	case err != nil && kube.LostCluster(err):
+		exit = &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w\n%s", err, o.globals.printer().Sprintf("the cluster stopped answering; lab status says when it is back"))}
 	case err != nil:
 		exit = &ExitError{Code: ExitFailed, Err: err}
+	case lostCluster(results):
+		exit = &ExitError{Code: ExitCluster, Err: errors.New(o.globals.printer().Sprintf("the cluster stopped answering; lab status says when it is back"))}
 	case rep.Failed > 0:
 		exit = &ExitError{Code: ExitFailed}
 	}
@@ -205,6 +217,20 @@ func (o *solveOptions) run(ctx context.Context) error {
 		fmt.Fprintln(o.streams.Out, o.globals.printer().Sprintf("%d of %d steps failed in %s", rep.Failed, len(results), round(time.Since(start))))
 	}
 	return exit
+}
+
+// record writes the lab record of the reference answers, as a live lab
+// check would: what the cluster shows now, after the steps.
+func (o *solveOptions) record(ctx context.Context, conn *labConn) error {
+	fctx, cancel := context.WithTimeout(ctx, liveFetchTimeout)
+	defer cancel()
+	at := time.Now()
+	snap, err := gatherLive(fctx, conn.client, o.lab.Spec, conn.target.Namespace, conn.state)
+	if err != nil {
+		return fmt.Errorf("reading the lab's pod: %w", err)
+	}
+	lr := &liveRun{target: conn.target, snap: snap, state: conn.state, live: live.Evaluate(snap), at: at}
+	return writeRecord(ctx, o.streams, o.lab.Spec, record.BySolve, o.answers, lr, nil)
 }
 
 // solveReport is lab solve's report; with -o json it is all of stdout.
@@ -307,4 +333,15 @@ func writeSolveResult(w io.Writer, r solve.Result) {
 	if len(lines) == 0 {
 		fmt.Fprintln(w)
 	}
+}
+
+// lostCluster reports whether a step failed because the cluster stopped
+// answering: exit code 3, not a failed step.
+func lostCluster(results []solve.Result) bool {
+	for _, r := range results {
+		if !r.OK && kube.LostCluster(r.Err) {
+			return true
+		}
+	}
+	return false
 }

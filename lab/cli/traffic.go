@@ -218,6 +218,8 @@ func (o *trafficOptions) report(rep *trafficReport, sendErr error) error {
 		writeTrafficText(o.streams.Out, o.globals.printer(), rep)
 	}
 	switch {
+	case sendErr != nil && kube.LostCluster(sendErr):
+		return &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w\nthe cluster stopped answering; lab status says when it is back", sendErr)}
 	case sendErr != nil:
 		return &ExitError{Code: ExitFailed, Err: sendErr}
 	case failed > 0:

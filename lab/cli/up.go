@@ -8,10 +8,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/cluster"
 	"github.com/k8s-debug-lab/lab/lab/deploy"
+	"github.com/k8s-debug-lab/lab/lab/doctor"
+	"github.com/k8s-debug-lab/lab/lab/images"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
 
@@ -27,11 +31,13 @@ type upOptions struct {
 	imageArchive string
 	nodeImage    string
 	kindConfig   string
+	bundle       string
 	timeout      time.Duration
 	yes          bool
 
-	lf labFlag
-	s  *session
+	lf       labFlag
+	s        *session
+	manifest *images.Manifest
 }
 
 func newUpCmd(streams Streams, g *globals) *cobra.Command {
@@ -53,12 +59,20 @@ pod that drifted from the manifest is recreated. Before changing anything lab
 prints the context and API server, and it refuses an API server that is not
 on this machine unless you name the context with --context and add --yes.
 
+With --bundle FILE (kind), the images come from an offline bundle made by
+lab bundle save: it is verified first (a damaged bundle, or one for another
+platform, is refused before anything is created), its node image is loaded
+into the container engine and the rest into the nodes; nothing is pulled.
+
 Exit codes: 0 the lab is ready, 1 the pod did not become Ready (its events
-and what to do are printed) or an object lab did not create is in the way,
-2 usage error or a refused context, 3 the cluster could not be reached.`,
+and what to do are printed), kind could not get its node image (why, and
+the ways out, are printed) or an object lab did not create is in the way,
+2 usage error, a refused context or bundle, 3 the cluster could not be
+reached.`,
 		Example: `  lab up
   lab up --provider kind --preload              # copy the images from your Docker into kind
-  lab up --image-archive lab-images.tar         # a classroom without internet
+  lab up --provider kind --bundle lab-bundle.tar   # a classroom without internet (lab bundle save)
+  lab up --image-archive lab-images.tar         # your own docker save tarball
   lab up --provider existing --context my-cluster --yes
   lab up --nginx-image registry.example/nginx-distroless:arm64`,
 		Args: cobra.NoArgs,
@@ -75,10 +89,12 @@ and what to do are printed) or an object lab did not create is in the way,
 	f.BoolVar(&o.preload, "preload", false, "kind: copy the lab's images from the local container engine into the nodes (pulling them there first if needed)")
 	f.StringVar(&o.imageArchive, "image-archive", "", "kind: load this image tarball (docker save) into the nodes")
 	f.StringVar(&o.nodeImage, "node-image", "", "kind: the node image to create the cluster from")
+	f.StringVar(&o.bundle, "bundle", "", "kind: an offline bundle (lab bundle save): its node image goes into the engine, the rest into the nodes; nothing is pulled")
 	f.StringVar(&o.kindConfig, "kind-config", "", "kind: a v1alpha4 cluster config to start from (lab adds its marker label)")
 	f.DurationVar(&o.timeout, "timeout", deploy.DefaultTimeout, "how long to wait for the pod to be Ready")
 	f.BoolVarP(&o.yes, "yes", "y", false, "confirm changing a cluster that is not local (with --context)")
 	_ = cmd.MarkFlagFilename("image-archive", "tar")
+	_ = cmd.MarkFlagFilename("bundle", "tar")
 	_ = cmd.MarkFlagFilename("kind-config", "yaml", "yml")
 	return cmd
 }
@@ -102,6 +118,26 @@ func (o *upOptions) validate() error {
 			return usageErrorf("--image-archive %s: not a readable file; make one with docker save -o %s IMAGE…", o.imageArchive, o.imageArchive)
 		}
 	}
+	if o.bundle != "" {
+		if o.nodeImage != "" {
+			return usageErrorf("--bundle carries the node image; leave out --node-image")
+		}
+		// Read all of it now: a damaged or foreign bundle is refused
+		// before anything is created.
+		m, err := images.Verify(o.bundle, bundlePlatform())
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		o.manifest = m
+		o.s.kind.NodeImage = m.NodeImage.Name
+		if needed, err := neededImages(o.s.lab, o.nginxImage); err == nil {
+			for _, n := range needed {
+				if !m.Has(n.Name) {
+					o.s.log.Warnf("the bundle does not carry %s (%s): the nodes will pull it", n.Name, n.Role)
+				}
+			}
+		}
+	}
 	if o.kindConfig != "" {
 		if _, err := cluster.KindConfig(cluster.KindOptions{ConfigFile: o.kindConfig}); err != nil {
 			return usageErrorf("%v", err)
@@ -119,6 +155,7 @@ func (o *upOptions) kindOnly() []string {
 	}{
 		{"--preload", o.preload}, {"--image-archive", o.imageArchive != ""},
 		{"--node-image", o.nodeImage != ""}, {"--kind-config", o.kindConfig != ""},
+		{"--bundle", o.bundle != ""},
 	} {
 		if f.set {
 			out = append(out, f.name)
@@ -148,6 +185,11 @@ func (o *upOptions) run(ctx context.Context) (err error) {
 			return err
 		}
 	case errors.Is(err, cluster.ErrNoCluster) && s.prov.Name() == cluster.Kind:
+		if o.manifest != nil {
+			if err := s.prov.(cluster.ImageLoader).LoadNodeImage(ctx, s.log, o.bundle, o.manifest); err != nil {
+				return err
+			}
+		}
 		s.log.Infof("creating %s; the first time takes a few minutes", s.prov.Describe())
 	default:
 		return s.clusterErr(err)
@@ -176,10 +218,16 @@ func (o *upOptions) run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if o.manifest != nil {
+		if err := s.prov.(cluster.ImageLoader).LoadBundleImages(ctx, s.log, o.bundle, o.manifest); err != nil {
+			return fmt.Errorf("loading the bundle's images into %s: %w", t.Context, err)
+		}
+	}
 	c, err := s.connect(ctx, t)
 	if err != nil {
 		return err
 	}
+	o.statePlatform(ctx, c, t.Namespace)
 	dopts := s.deployOptions(t.Namespace, o.nginxImage)
 	dopts.Timeout = o.timeout
 	res, err := deploy.Up(ctx, c, dopts)
@@ -191,6 +239,49 @@ func (o *upOptions) run(ctx context.Context) (err error) {
 	pr := o.globals.printer()
 	printUpResult(o.streams, pr, res, pr.Sprintf("lab is ready"))
 	return nil
+}
+
+// platformTimeout bounds the registry question lab up asks before it
+// deploys: an offline machine must not wait for it.
+const platformTimeout = 10 * time.Second
+
+// statePlatform says, before anything is deployed, when the pod's image
+// has no variant for a node's platform (an amd64-only image on an arm64
+// laptop) and what to do: otherwise the student waits minutes for an
+// ImagePullBackOff or an "exec format error". It only warns: a registry
+// may lie about nothing but be out of reach, and an image loaded with
+// --image-archive may be what the node runs. An earlier lab up's pod
+// keeps its image, so it is not asked about.
+func (o *upOptions) statePlatform(ctx context.Context, c kubernetes.Interface, namespace string) {
+	s := o.s
+	image := o.nginxImage
+	if image == "" {
+		if _, err := c.CoreV1().Pods(namespace).Get(ctx, s.workload().Pod, metav1.GetOptions{}); err == nil {
+			return
+		}
+		image = deploy.DefaultImage(s.lab)
+	}
+	if image == "" || s.g.deps.ImagePlatforms == nil {
+		return
+	}
+	nodes, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil || len(nodes.Items) == 0 {
+		s.log.Debugf("not comparing %s with the nodes' platforms: listing nodes: %v", image, err)
+		return
+	}
+	var ps []doctor.NodePlatform
+	for i := range nodes.Items {
+		ps = append(ps, doctor.NodePlatformOf(kube.NodeFactsOf(&nodes.Items[i])))
+	}
+	rctx, cancel := context.WithTimeout(ctx, platformTimeout)
+	defer cancel()
+	platforms, err := s.g.deps.ImagePlatforms(rctx, image)
+	switch f := doctor.Architecture(o.globals.printer(), image, platforms, err, ps); f.Severity {
+	case doctor.Fail:
+		s.log.Warnf("%s: the pod cannot start there.\n  What to do: %s", f.Message, f.Fix)
+	case doctor.Info:
+		s.log.Debugf("%s", f.Message)
+	}
 }
 
 func (o *upOptions) loadImages(ctx context.Context, t *kube.Target) error {

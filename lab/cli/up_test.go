@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -201,7 +202,7 @@ func TestUpExplainsAFailingPod(t *testing.T) {
 	lc := newLabCluster(t)
 	lc.FailImage("example.org/amd64-only")
 	r := lab(t, "up", "--nginx-image", "example.org/amd64-only").must(t, ExitFailed)
-	for _, want := range []string{"TYPE", "Failed to pull image", "linux/arm64", "--preload", "--image-archive"} {
+	for _, want := range []string{"TYPE", "Failed to pull image", "linux/arm64", "(platform)", "--nginx-image"} {
 		if !strings.Contains(r.err, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.err)
 		}
@@ -334,20 +335,20 @@ func TestDoctorExitCodes(t *testing.T) {
 	healthy := func(e func(context.Context) []cluster.Engine, c func(context.Context) (*doctor.ClusterFacts, error)) doctor.Probes {
 		p := machineProbes(e, c)
 		p.KubectlVersion = func(context.Context) (string, error) { return "v1.36.1", nil }
-		p.ImagePlatforms = func(context.Context, string) ([]string, error) { return []string{"linux/arm64"}, nil }
+		p.ImagePlatforms = func(context.Context, string, doctor.Puller) ([]string, error) { return []string{"linux/arm64"}, nil }
 		return p
 	}
 	useProbes := func(p probes) { useDeps(t, func(d *Deps) { d.DoctorProbes = p }) }
 	useProbes(healthy)
 	r := lab(t, "doctor", "--provider", "existing").must(t, ExitOK)
-	for _, want := range []string{"✓ kubectl", "✓ cluster", "✓ architecture", "✓ capabilities", "nothing blocks the lab"} {
+	for _, want := range []string{"✓ kubectl", "✓ cluster", "✓ image/workload", "✓ image/debugger", "✓ capabilities", "nothing blocks the lab"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("doctor lacks %q:\n%s", want, r.out)
 		}
 	}
 	useProbes(func(e func(context.Context) []cluster.Engine, c func(context.Context) (*doctor.ClusterFacts, error)) doctor.Probes {
 		p := healthy(e, c)
-		p.ImagePlatforms = func(context.Context, string) ([]string, error) { return []string{"linux/amd64"}, nil }
+		p.ImagePlatforms = func(context.Context, string, doctor.Puller) ([]string, error) { return []string{"linux/amd64"}, nil }
 		return p
 	})
 	r = lab(t, "doctor", "--provider", "existing", "-o", "json").must(t, ExitFailed)
@@ -373,4 +374,41 @@ func writeClosedKubeconfig(t *testing.T) string {
 // newLabCluster faked it: for a kubeconfig that points nowhere.
 func realClient(t *testing.T) {
 	useDeps(t, func(d *Deps) { d.NewClient = RealDeps().NewClient })
+}
+
+// On an arm64 node (kubetest's), lab up says before it deploys that the
+// default image has no arm64 variant, and what to do; an image that has
+// one, or the pod of an earlier lab up, raises nothing.
+func TestUpStatesPlatform(t *testing.T) {
+	lc := newLabCluster(t)
+	var asked []string
+	writesWhenAsked := -1
+	useDeps(t, func(d *Deps) {
+		d.ImagePlatforms = func(_ context.Context, image string) ([]string, error) {
+			asked = append(asked, image)
+			writesWhenAsked = len(kubetest.Writes(lc.Actions()))
+			if strings.HasSuffix(image, ":arm64") {
+				return []string{"linux/arm64/v8"}, nil
+			}
+			return []string{"linux/amd64"}, nil
+		}
+	})
+	r := lab(t, "up", "--provider", "existing").must(t, ExitOK)
+	want := "lab: warning: kyos0109/nginx-distroless is published for linux/amd64 only, but " + kubetest.NodeName + " is linux/arm64: the pod cannot start there."
+	if !strings.Contains(r.err, want) || !strings.Contains(r.err, "What to do: give the lab an nginx-distroless image built for linux/arm64") {
+		t.Errorf("stderr does not state the platform:\n%s", r.err)
+	}
+	if writesWhenAsked != 0 {
+		t.Errorf("the platform was compared after %d writes: it must be stated before deploying", writesWhenAsked)
+	}
+	asked = nil
+	r = lab(t, "up", "--provider", "existing").must(t, ExitOK)
+	if len(asked) != 0 || strings.Contains(r.err, "warning") {
+		t.Errorf("an earlier lab up's pod: asked about %v\n%s", asked, r.err)
+	}
+	lab(t, "down", "--provider", "existing", "--yes").must(t, ExitOK)
+	r = lab(t, "up", "--provider", "existing", "--nginx-image", "registry.example/nginx-distroless:arm64").must(t, ExitOK)
+	if !slices.Equal(asked, []string{"registry.example/nginx-distroless:arm64"}) || strings.Contains(r.err, "warning") {
+		t.Errorf("an arm64 image: asked about %v\n%s", asked, r.err)
+	}
 }

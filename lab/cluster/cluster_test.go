@@ -330,3 +330,23 @@ func TestParseName(t *testing.T) {
 		t.Error("names are exact")
 	}
 }
+
+// kind's own words for a node image it could not pull become the image,
+// the cause and the ways out.
+func TestPullErrExplainsTheNodeImage(t *testing.T) {
+	kindSays := errors.New(`creating kind cluster lab: failed to pull image "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5": command "docker pull kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5" failed with error: exit status 1
+Command Output: Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 127.0.0.53:53: no such host`)
+	err := pullErr(kindSays)
+	var pe *NodeImagePullError
+	if !errors.As(err, &pe) {
+		t.Fatalf("pullErr = %T, want a NodeImagePullError", err)
+	}
+	for _, want := range []string{"pulling kindest/node:v1.37.0@sha256:", "(dns)", "lab up --bundle", "--node-image", "HTTPS_PROXY"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message lacks %q:\n%s", want, err)
+		}
+	}
+	if other := errors.New("creating kind cluster lab: port 6443 is in use"); pullErr(other) != other {
+		t.Error("an error that is no pull was rewritten")
+	}
+}

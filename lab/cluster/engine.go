@@ -3,11 +3,16 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http/httpproxy"
 )
 
 // Engine is a container engine kind can run its nodes on.
@@ -112,4 +117,130 @@ func firstLine(s string) string {
 		}
 	}
 	return ""
+}
+
+// Run runs the engine's client with args, stdin and stdout as given; an
+// error carries the last lines the client printed on stderr.
+func (e Engine) Run(ctx context.Context, stdin io.Reader, stdout io.Writer, args ...string) error {
+	if e.Path == "" {
+		return fmt.Errorf("%s is not installed", e.Name)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, e.Path, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return fmt.Errorf("%s %s: %s", e.Name, strings.Join(args, " "), lastLines(msg, 5))
+		}
+		return fmt.Errorf("%s %s: %w", e.Name, strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// ImageInfo is what the engine knows about an image it holds.
+type ImageInfo struct {
+	// ID is the image's config digest.
+	ID          string   `json:"Id"`
+	RepoTags    []string `json:"RepoTags"`
+	RepoDigests []string `json:"RepoDigests"`
+	OS          string   `json:"Os"`
+	// Architecture and Variant are as the image config says ("arm64", "v8").
+	Architecture string `json:"Architecture"`
+	Variant      string `json:"Variant"`
+}
+
+// Platform is "linux/amd64" (a variant is left out: kind's nodes and the
+// bundle compare OS and architecture).
+func (i ImageInfo) Platform() string { return i.OS + "/" + i.Architecture }
+
+// InspectImage asks the engine about an image it holds; an error means it
+// does not hold it (or does not answer).
+func (e Engine) InspectImage(ctx context.Context, image string) (ImageInfo, error) {
+	var out bytes.Buffer
+	if err := e.Run(ctx, nil, &out, "image", "inspect", "--format", "{{json .}}", image); err != nil {
+		return ImageInfo{}, err
+	}
+	var info ImageInfo
+	if err := json.Unmarshal(out.Bytes(), &info); err != nil {
+		return ImageInfo{}, fmt.Errorf("reading %s image inspect %s: %w", e.Name, image, err)
+	}
+	return info, nil
+}
+
+// Proxy is the proxy configuration the engine pulls through: dockerd's
+// own (its environment, daemon.json's "proxies", as docker info shows
+// them), which need not be lab's; podman and nerdctl pull from the client,
+// so for them it is the environment lab runs in.
+func (e Engine) Proxy(ctx context.Context) *httpproxy.Config {
+	if e.Name != "docker" {
+		return httpproxy.FromEnvironment()
+	}
+	ctx, cancel := context.WithTimeout(ctx, engineProbeTimeout)
+	defer cancel()
+	var out bytes.Buffer
+	if err := e.Run(ctx, nil, &out, "info", "--format", "{{json .HTTPProxy}} {{json .HTTPSProxy}} {{json .NoProxy}}"); err != nil {
+		return httpproxy.FromEnvironment()
+	}
+	var cfg httpproxy.Config
+	fields := []*string{&cfg.HTTPProxy, &cfg.HTTPSProxy, &cfg.NoProxy}
+	dec := json.NewDecoder(&out)
+	for _, f := range fields {
+		if err := dec.Decode(f); err != nil {
+			return httpproxy.FromEnvironment()
+		}
+	}
+	return &cfg
+}
+
+// NodeProxy is the proxy configuration kind passes into its nodes, read
+// the way kind (v0.33) reads it: HTTP_PROXY, HTTPS_PROXY and NO_PROXY
+// (upper case first, then lower) from the environment lab runs in; with
+// Docker and neither proxy variable set, the blanks are filled from the
+// docker client's config.json "proxies" (the entry for DOCKER_HOST, else
+// "default"). kind adds the cluster's subnets and node names to NO_PROXY;
+// those never name a registry, so they are left out here.
+func NodeProxy(engine string, getenv func(string) string, readFile func(string) ([]byte, error)) *httpproxy.Config {
+	get := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return getenv(strings.ToLower(name))
+	}
+	cfg := &httpproxy.Config{HTTPProxy: get("HTTP_PROXY"), HTTPSProxy: get("HTTPS_PROXY"), NoProxy: get("NO_PROXY")}
+	if engine != "docker" || cfg.HTTPProxy != "" || cfg.HTTPSProxy != "" {
+		return cfg
+	}
+	path := ""
+	if dir := getenv("DOCKER_CONFIG"); dir != "" {
+		path = filepath.Join(dir, "config.json")
+	} else if home := getenv("HOME"); home != "" {
+		path = filepath.Join(home, ".docker", "config.json")
+	}
+	data, err := readFile(path)
+	if path == "" || err != nil {
+		return cfg
+	}
+	var file struct {
+		Proxies map[string]struct {
+			HTTPProxy  string `json:"httpProxy"`
+			HTTPSProxy string `json:"httpsProxy"`
+			NoProxy    string `json:"noProxy"`
+		} `json:"proxies"`
+	}
+	if json.Unmarshal(data, &file) != nil {
+		return cfg
+	}
+	p, ok := file.Proxies[getenv("DOCKER_HOST")]
+	if !ok {
+		p = file.Proxies["default"]
+	}
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{{&cfg.HTTPProxy, p.HTTPProxy}, {&cfg.HTTPSProxy, p.HTTPSProxy}, {&cfg.NoProxy, p.NoProxy}} {
+		if *f.dst == "" {
+			*f.dst = f.src
+		}
+	}
+	return cfg
 }

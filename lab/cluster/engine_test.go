@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/http/httpproxy"
 )
 
 // fakeEngine puts a shell script named docker first on the PATH. It logs
@@ -101,3 +104,37 @@ type nopLog struct{}
 func (nopLog) Status(string)         {}
 func (nopLog) Warnf(string, ...any)  {}
 func (nopLog) Debugf(string, ...any) {}
+
+func TestNodeProxy(t *testing.T) {
+	config := []byte(`{"proxies":{"default":{"httpProxy":"http://cfg:3128","httpsProxy":"http://cfg:3128","noProxy":"cfg.local"},
+		"unix:///run/other.sock":{"httpsProxy":"http://other:3128"}}}`)
+	read := func(p string) ([]byte, error) {
+		if p != "/home/s/.docker/config.json" {
+			return nil, os.ErrNotExist
+		}
+		return config, nil
+	}
+	tests := []struct {
+		name   string
+		engine string
+		env    map[string]string
+		want   httpproxy.Config
+	}{
+		{"nothing set, no config", "docker", map[string]string{}, httpproxy.Config{}},
+		{"the environment wins", "docker", map[string]string{"HOME": "/home/s", "https_proxy": "http://env:8080", "NO_PROXY": "a.local"},
+			httpproxy.Config{HTTPSProxy: "http://env:8080", NoProxy: "a.local"}},
+		{"docker's config fills the blanks", "docker", map[string]string{"HOME": "/home/s", "NO_PROXY": "a.local"},
+			httpproxy.Config{HTTPProxy: "http://cfg:3128", HTTPSProxy: "http://cfg:3128", NoProxy: "a.local"}},
+		{"the entry for DOCKER_HOST", "docker", map[string]string{"HOME": "/home/s", "DOCKER_HOST": "unix:///run/other.sock"},
+			httpproxy.Config{HTTPSProxy: "http://other:3128"}},
+		{"podman reads only the environment", "podman", map[string]string{"HOME": "/home/s"}, httpproxy.Config{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := NodeProxy(tt.engine, func(k string) string { return tt.env[k] }, read)
+			if diff := cmp.Diff(tt.want, *got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	kinddefaults "sigs.k8s.io/kind/pkg/apis/config/defaults"
 	kindv1alpha4 "sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
@@ -24,6 +24,7 @@ import (
 	kindlog "sigs.k8s.io/kind/pkg/log"
 	"sigs.k8s.io/yaml"
 
+	"github.com/k8s-debug-lab/lab/lab/images"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
 
@@ -59,6 +60,10 @@ type KindOptions struct {
 	// Namespace is the lab's namespace, for the target.
 	Namespace string
 }
+
+// DefaultNodeImage is the node image kind creates a cluster from unless
+// told otherwise.
+const DefaultNodeImage = kinddefaults.Image
 
 // DefaultKindWait bounds the wait for a new kind cluster's control plane.
 const DefaultKindWait = 3 * time.Minute
@@ -277,7 +282,7 @@ func (p *kindProvider) create(ctx context.Context, lib *kindcluster.Provider, lo
 	select {
 	case err := <-done:
 		if err != nil {
-			return kindErr(fmt.Sprintf("creating kind cluster %s", p.opts.Name), err)
+			return pullErr(kindErr(fmt.Sprintf("creating kind cluster %s", p.opts.Name), err))
 		}
 		return nil
 	case <-ctx.Done():
@@ -431,16 +436,7 @@ func (p *kindProvider) saveImages(ctx context.Context, log Log, images []string,
 }
 
 func (p *kindProvider) engineRun(ctx context.Context, stdout io.Writer, args ...string) error {
-	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, p.engine.Path, args...)
-	cmd.Stdout, cmd.Stderr = stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return fmt.Errorf("%s %s: %s", p.engine.Name, strings.Join(args, " "), lastLines(msg, 5))
-		}
-		return fmt.Errorf("%s %s: %w", p.engine.Name, strings.Join(args, " "), err)
-	}
-	return nil
+	return p.engine.Run(ctx, nil, stdout, args...)
 }
 
 // kindErr wraps a kind error with what was being attempted and the failed
@@ -456,6 +452,32 @@ func kindErr(what string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// NodeImagePullError is kind failing to pull its node image, explained.
+type NodeImagePullError struct {
+	Pull images.PullFailure
+	Err  error
+}
+
+func (e *NodeImagePullError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n%s\nWhat to do:", e.Pull, e.Err)
+	for _, w := range e.Pull.WaysOut(false) {
+		b.WriteString("\n  - " + w)
+	}
+	return b.String()
+}
+
+func (e *NodeImagePullError) Unwrap() error { return e.Err }
+
+// pullErr explains an error from kind's create when it is a failed pull of
+// the node image (kind says `failed to pull image "kindest/node:…"`).
+func pullErr(err error) error {
+	if !strings.Contains(err.Error(), "failed to pull image") {
+		return err
+	}
+	return &NodeImagePullError{Pull: images.ClassifyPull("", err.Error()), Err: err}
 }
 
 func lastLines(s string, n int) string {

@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/k8s-debug-lab/lab/lab/images"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
 
@@ -83,6 +84,11 @@ type ImageLoader interface {
 	// LoadImages copies images from the local container engine into every
 	// node; archive, when not empty, is a `docker save` tarball loaded too.
 	LoadImages(ctx context.Context, log Log, images []string, archive string) error
+	// LoadNodeImage loads an offline bundle's node image into the
+	// container engine, so that creating the cluster pulls nothing.
+	LoadNodeImage(ctx context.Context, log Log, bundle string, m *images.Manifest) error
+	// LoadBundleImages loads the bundle's other images into every node.
+	LoadBundleImages(ctx context.Context, log Log, bundle string, m *images.Manifest) error
 }
 
 // Options configure the provider New builds.

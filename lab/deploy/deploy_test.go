@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clienttesting "k8s.io/client-go/testing"
 
+	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 	"github.com/k8s-debug-lab/lab/lab/kube/kubetest"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
@@ -258,7 +259,7 @@ func TestUpExplainsImagePullBackOff(t *testing.T) {
 	details := nr.Details()
 	for _, want := range []string{
 		"Failed to pull image", "kubelet", // the events
-		"example.org/amd64-only", "linux/arm64", "--preload", "--image-archive", "--nginx-image", // the advice
+		"example.org/amd64-only", "(platform)", "linux/arm64", "--nginx-image", // the advice
 	} {
 		if !strings.Contains(details, want) {
 			t.Errorf("details lack %q:\n%s", want, details)
@@ -268,6 +269,24 @@ func TestUpExplainsImagePullBackOff(t *testing.T) {
 	// of an interrupt.
 	if _, err := c.CoreV1().Pods("default").Get(context.Background(), labPod, metav1.GetOptions{}); err != nil {
 		t.Errorf("the failing pod was removed: %v", err)
+	}
+}
+
+// A pull that fails for want of a network names the cause and the ways
+// out that need none.
+func TestAdviceExplainsOfflinePull(t *testing.T) {
+	e := &NotReadyError{Pod: kube.PodFacts{Node: "lab-control-plane"}, Reason: "ImagePullBackOff",
+		Message: `Back-off pulling image "kyos0109/nginx-distroless"`,
+		Events: []Event{{Type: "Warning", Reason: "Failed", From: "kubelet",
+			Message: `Failed to pull image "kyos0109/nginx-distroless": failed to pull and unpack image "docker.io/kyos0109/nginx-distroless:latest": failed to resolve reference "docker.io/kyos0109/nginx-distroless:latest": failed to do request: Head "https://registry-1.docker.io/v2/kyos0109/nginx-distroless/manifests/latest": dial tcp: lookup registry-1.docker.io on 10.96.0.10:53: no such host`}}}
+	got := strings.Join(advice(e, "kyos0109/nginx-distroless", "default", spec.Workload{}, nil), "\n")
+	for _, want := range []string{"(dns)", "does not resolve", "HTTPS_PROXY", "lab bundle save", "lab up --preload", "--image-archive"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("advice lacks %q:\n%s", want, got)
+		}
+	}
+	if e.Pull == nil || e.Pull.Cause != "dns" {
+		t.Errorf("pull %+v, want the dns cause", e.Pull)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/k8s-debug-lab/lab/checks/spec"
+	"github.com/k8s-debug-lab/lab/lab/images"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
 
@@ -108,6 +109,9 @@ type NotReadyError struct {
 	Events []Event
 	// Advice says what to do, one item per line.
 	Advice []string
+	// Pull explains a failed pull (nil when the pod is stuck on something
+	// else).
+	Pull *images.PullFailure `json:"pull,omitempty"`
 }
 
 func (e *NotReadyError) Error() string {
@@ -242,6 +246,18 @@ func podEvents(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod) []E
 	return out
 }
 
+// pullMessage is the kubelet's reason for a failed pull: the latest
+// "Failed to pull image" event (the container's own message says only
+// "Back-off pulling image" once the back-off started), else the message.
+func pullMessage(e *NotReadyError) string {
+	for i := len(e.Events) - 1; i >= 0; i-- {
+		if m := e.Events[i].Message; e.Events[i].Type == corev1.EventTypeWarning && strings.Contains(m, "ailed to pull") {
+			return m
+		}
+	}
+	return e.Message
+}
+
 // advice says what a student can do about a pod that is not Ready.
 func advice(e *NotReadyError, image, ns string, w spec.Workload, node *kube.NodeFacts) []string {
 	arch := "the node's architecture"
@@ -252,11 +268,17 @@ func advice(e *NotReadyError, image, ns string, w spec.Workload, node *kube.Node
 	reason := e.Reason
 	switch {
 	case reason == "ImagePullBackOff" || reason == "ErrImagePull" || (reason == "" && strings.Contains(e.Message, "pull")):
-		return []string{
-			fmt.Sprintf("node %s could not pull the image %s; check its name (lab up --nginx-image IMAGE changes it)", nodeName, image),
-			fmt.Sprintf("the image must be published for the node's platform, %s; lab doctor checks this", arch),
-			"without internet on the node, load the images from your machine: lab up --preload (kind), or lab up --image-archive FILE with a tarball from docker save; on minikube: minikube image load " + image,
+		f := images.ClassifyPull(image, pullMessage(e))
+		e.Pull = &f
+		out := []string{fmt.Sprintf("node %s could not pull the image %s (%s): %s", nodeName, image, f.Cause, f.Why)}
+		if f.Cause == images.Platform || f.Cause == images.Unknown {
+			out = append(out, fmt.Sprintf("the image must be published for the node's platform, %s; lab doctor checks this", arch))
 		}
+		out = append(out, f.WaysOut(true)...)
+		if f.Cause != images.NotFound && f.Cause != images.Unauthorized && f.Cause != images.Platform {
+			out = append(out, "a tarball from docker save also works: lab up --image-archive FILE (kind); on minikube: minikube image load "+image)
+		}
+		return out
 	case reason == "InvalidImageName":
 		return []string{fmt.Sprintf("%q is not a valid image reference: pass a valid one with lab up --nginx-image", image)}
 	case reason == "CrashLoopBackOff" || strings.HasPrefix(reason, "container exited"):

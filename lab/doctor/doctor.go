@@ -1,7 +1,8 @@
 // Package doctor checks a machine and its cluster for what the lab needs,
 // and says how to fix what is missing: a container engine for kind,
-// kubectl recent enough for the debug profiles, the node's architecture
-// against the nginx image's platforms, inotify limits and CPUs for kind,
+// kubectl recent enough for the debug profiles, every image the lab needs
+// (present, pullable for the nodes' platform, or neither), an offline
+// bundle, inotify limits and CPUs for kind,
 // the cluster answering, and the runtime's default capabilities (tcpdump
 // needs NET_RAW). Every probe is a field of Probes, so tests decide what
 // the machine looks like.
@@ -10,12 +11,18 @@ package doctor
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
+	"golang.org/x/net/http/httpproxy"
+
 	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/cluster"
+	"github.com/k8s-debug-lab/lab/lab/images"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
 
@@ -61,6 +68,9 @@ type ClusterFacts struct {
 	Server  string
 	Version string
 	Nodes   []kube.NodeFacts
+	// Images are the images present on every node, as containerd names
+	// them (docker.io/library/nginx:latest, …@sha256:…).
+	Images []string
 }
 
 // Probes look at the machine. A nil probe skips its check.
@@ -78,9 +88,41 @@ type Probes struct {
 	GOOS, GOARCH string
 	// Cluster connects and reads the cluster's version and nodes.
 	Cluster func(ctx context.Context) (*ClusterFacts, error)
-	// ImagePlatforms lists the platforms an image is published for.
-	ImagePlatforms func(ctx context.Context, image string) ([]string, error)
+	// ImagePlatforms asks an image's registry which platforms it is
+	// published for, the way by would pull it (through the engine's proxy
+	// settings, or through those kind passes into its nodes). An answer
+	// means the image is pullable.
+	ImagePlatforms func(ctx context.Context, image string, by Puller) ([]string, error)
+	// EngineImage reports the platform ("linux/amd64") of an image present
+	// in the local container engine; an error means it is not there.
+	EngineImage func(ctx context.Context, image string) (string, error)
 }
+
+// Puller is who pulls an image when lab up needs it.
+type Puller string
+
+// The pullers.
+const (
+	// ByEngine: the container engine pulls kind's node image, with its
+	// own proxy settings (dockerd's environment, not lab's).
+	ByEngine Puller = "engine"
+	// ByNodes: the nodes' containerd pulls the pods' images; kind passes
+	// lab's HTTP_PROXY, HTTPS_PROXY and NO_PROXY into its nodes.
+	ByNodes Puller = "nodes"
+)
+
+// NeededImage is an image the lab needs, and what for.
+type NeededImage struct {
+	// Role is node, workload, debugger, nodeDebugger or trafficClient.
+	Role string
+	Name string
+}
+
+// Image roles.
+const (
+	RoleNode     = "node"
+	RoleWorkload = "workload"
+)
 
 // Input is what doctor knows before probing.
 type Input struct {
@@ -93,8 +135,17 @@ type Input struct {
 	ClusterMissing bool
 	// ClusterName describes the cluster for messages.
 	ClusterName string
-	// NginxImage is the image the pod runs.
-	NginxImage string
+	// Images are the images the lab needs: the kind node image (for a
+	// kind cluster not created yet), the workload's, the tools'.
+	Images []NeededImage
+	// Bundle is the offline bundle given with --bundle, verified; its
+	// images count as present. BundleErr is why it was refused.
+	Bundle     *images.Manifest
+	BundlePath string
+	BundleErr  error
+	// NodeProxy is the proxy configuration kind passes into its nodes
+	// (lab's environment), for the proxy finding.
+	NodeProxy *httpproxy.Config
 	// ReachHint says what to try when the cluster does not answer.
 	ReachHint string
 	// Lang is the language of the findings' messages and fixes; checks'
@@ -158,21 +209,27 @@ func Run(ctx context.Context, in Input, p Probes) *Report {
 			add(Finding{Check: "cluster", Severity: OK, Message: pr.Sprintf("context %s (%s) answers: Kubernetes %s, %d node(s)", f.Context, f.Server, f.Version, len(f.Nodes))})
 		}
 	}
-	if p.ImagePlatforms != nil && in.NginxImage != "" {
-		var archs []nodeArch
-		switch {
-		case facts != nil:
-			for _, n := range facts.Nodes {
-				archs = append(archs, nodeArch{n.Name, orLinux(n.OS), n.Architecture})
-			}
-		case in.Provider == cluster.Kind:
-			// kind's nodes are containers on this machine: its architecture.
-			archs = append(archs, nodeArch{pr.Sprintf("the kind node (this machine)"), "linux", p.GOARCH})
+	if in.BundleErr != nil {
+		add(Finding{Check: "bundle", Severity: Fail, Message: in.BundleErr.Error(),
+			Fix: "copy the bundle again, or make one for this machine with lab bundle save FILE where the images can be pulled"})
+	} else if in.Bundle != nil {
+		add(Finding{Check: "bundle", Severity: OK, Message: fmt.Sprintf("%s is whole: %d images for %s, written by lab %s", in.BundlePath, len(in.Bundle.All()), in.Bundle.Platform, in.Bundle.LabVersion)})
+	}
+	if in.Provider == cluster.Kind && in.NodeProxy != nil {
+		add(checkProxy(in.NodeProxy))
+	}
+	var archs []NodePlatform
+	switch {
+	case facts != nil:
+		for _, n := range facts.Nodes {
+			archs = append(archs, NodePlatform{n.Name, orLinux(n.OS), n.Architecture})
 		}
-		if len(archs) > 0 {
-			platforms, err := p.ImagePlatforms(ctx, in.NginxImage)
-			add(checkArchitecture(pr, in.NginxImage, platforms, err, archs))
-		}
+	case in.Provider == cluster.Kind:
+		// kind's nodes are containers on this machine: its architecture.
+		archs = append(archs, NodePlatform{pr.Sprintf("the kind node (this machine)"), "linux", p.GOARCH})
+	}
+	for _, f := range checkImages(ctx, in, p, facts, archs) {
+		add(f)
 	}
 	if facts != nil {
 		add(checkCapabilities(pr, facts.Nodes))
@@ -269,25 +326,42 @@ func checkInotify(pr *i18n.Printer, read func(string) ([]byte, error)) Finding {
 	return Finding{Check: "inotify", Severity: OK, Message: pr.Sprintf("inotify limits suit kind (max_user_watches %d, max_user_instances %d)", watches, instances)}
 }
 
-type nodeArch struct{ name, os, arch string }
+// NodePlatform is a node that runs the lab's pod: its name, OS and
+// architecture, as Kubernetes reports them.
+type NodePlatform struct{ Name, OS, Arch string }
 
-func checkArchitecture(pr *i18n.Printer, image string, platforms []string, err error, nodes []nodeArch) Finding {
+// NodePlatformOf is a node's platform; an OS left out is linux.
+func NodePlatformOf(n kube.NodeFacts) NodePlatform {
+	return NodePlatform{n.Name, orLinux(n.OS), n.Architecture}
+}
+
+// Architecture compares the platforms image is published for (err: they
+// could not be learnt) with the nodes', saying so in pr's language. A Fail
+// says which node lacks a variant and what to do; lab doctor reports it,
+// and lab up states it before it deploys, since the pod would otherwise
+// fail minutes later with ImagePullBackOff or "exec format error" (an
+// amd64-only image on an Apple silicon or other arm64 laptop).
+func Architecture(pr *i18n.Printer, image string, platforms []string, err error, nodes []NodePlatform) Finding {
 	if err != nil {
 		return Finding{Check: "architecture", Severity: Info,
 			Message: pr.Sprintf("could not learn which platforms %s is published for (%v); if the pod fails with ImagePullBackOff or \"exec format error\", check that it has a %s/%s variant",
-				image, err, nodes[0].os, nodes[0].arch)}
+				image, err, nodes[0].OS, nodes[0].Arch)}
 	}
 	var missing []string
+	want := ""
 	for _, n := range nodes {
-		want := n.os + "/" + n.arch
-		if !slices.ContainsFunc(platforms, func(p string) bool { return p == want || strings.HasPrefix(p, want+"/") }) {
-			missing = append(missing, pr.Sprintf("%s is %s", n.name, want))
+		p := n.OS + "/" + n.Arch
+		if !slices.ContainsFunc(platforms, func(q string) bool { return q == p || strings.HasPrefix(q, p+"/") }) {
+			missing = append(missing, pr.Sprintf("%s is %s", n.Name, p))
+			if want == "" {
+				want = p
+			}
 		}
 	}
 	if len(missing) > 0 {
 		return Finding{Check: "architecture", Severity: Fail,
 			Message: pr.Sprintf("%s is published for %s only, but %s", image, strings.Join(platforms, ", "), strings.Join(missing, "; ")),
-			Fix:     pr.Sprintf("use an nginx-distroless image built for %s/%s: lab up --nginx-image IMAGE", nodes[0].os, nodes[0].arch)}
+			Fix:     pr.Sprintf("give the lab an nginx-distroless image built for %s (one your instructor publishes, or one you build and load with --image-archive): lab up --nginx-image IMAGE; or run the lab on a %s machine or cluster", want, strings.Join(platforms, " or "))}
 	}
 	return Finding{Check: "architecture", Severity: OK, Message: pr.Sprintf("%s has a variant for every node (%s)", image, strings.Join(platforms, ", "))}
 }
@@ -314,4 +388,33 @@ func checkCapabilities(pr *i18n.Printer, nodes []kube.NodeFacts) Finding {
 	}
 	return Finding{Check: "capabilities", Severity: OK,
 		Message: pr.Sprintf("%s keeps NET_RAW in containers' default capabilities: tcpdump works from a --profile=general debug container", strings.Join(runtimes, ", "))}
+}
+
+// checkProxy says which proxy kind's nodes will pull through. A proxy on
+// this machine's loopback is the classic trap: inside a node container
+// 127.0.0.1 is the node itself.
+func checkProxy(cfg *httpproxy.Config) Finding {
+	if cfg.HTTPSProxy == "" && cfg.HTTPProxy == "" {
+		return Finding{Check: "proxy", Severity: Info, Message: "no HTTP_PROXY or HTTPS_PROXY: kind's nodes reach registries directly"}
+	}
+	var loopback []string
+	for _, v := range []string{cfg.HTTPSProxy, cfg.HTTPProxy} {
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" {
+			u, err = url.Parse("http://" + v)
+		}
+		if err != nil {
+			continue
+		}
+		h := u.Hostname()
+		if ip := net.ParseIP(h); h == "localhost" || (ip != nil && ip.IsLoopback()) {
+			loopback = append(loopback, v)
+		}
+	}
+	msg := fmt.Sprintf("kind passes HTTPS_PROXY=%q HTTP_PROXY=%q NO_PROXY=%q (plus the cluster's subnets) into its nodes", cfg.HTTPSProxy, cfg.HTTPProxy, cfg.NoProxy)
+	if len(loopback) > 0 {
+		return Finding{Check: "proxy", Severity: Warn, Message: msg + "; " + strings.Join(loopback, ", ") + " is this machine's loopback, which inside a node is the node itself",
+			Fix: "name the proxy by an address the node containers reach (the docker bridge's gateway, e.g. http://172.17.0.1:3128, with the proxy listening there), or use lab up --bundle FILE"}
+	}
+	return Finding{Check: "proxy", Severity: OK, Message: msg}
 }

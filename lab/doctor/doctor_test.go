@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/k8s-debug-lab/lab/lab/cluster"
+	"github.com/k8s-debug-lab/lab/lab/images"
 	"github.com/k8s-debug-lab/lab/lab/kube"
 )
 
@@ -37,8 +38,18 @@ func machine() Probes {
 				{Name: "lab-control-plane", OS: "linux", Architecture: "amd64", Runtime: kube.ParseRuntime("containerd://2.1.1")},
 			}}, nil
 		},
-		ImagePlatforms: func(context.Context, string) ([]string, error) { return []string{"linux/amd64", "linux/arm64/v8"}, nil },
+		ImagePlatforms: func(context.Context, string, Puller) ([]string, error) {
+			return []string{"linux/amd64", "linux/arm64/v8"}, nil
+		},
 	}
+}
+
+func offline(context.Context, string, Puller) ([]string, error) {
+	return nil, errors.New(`asking https://registry-1.docker.io: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 127.0.0.53:53: no such host`)
+}
+
+func notInEngine(context.Context, string) (string, error) {
+	return "", errors.New("Error response from daemon: No such image")
 }
 
 func severities(r *Report) map[string]Severity {
@@ -58,9 +69,11 @@ func find(r *Report, check string) Finding {
 	return Finding{}
 }
 
+var labImages = []NeededImage{{RoleWorkload, "kyos0109/nginx-distroless"}, {"debugger", "nicolaka/netshoot"}}
+
 func TestHealthyMachine(t *testing.T) {
-	r := Run(context.Background(), Input{Provider: cluster.Kind, NginxImage: "kyos0109/nginx-distroless"}, machine())
-	want := map[string]Severity{"engine": OK, "kubectl": OK, "cpus": OK, "inotify": OK, "cluster": OK, "architecture": OK, "capabilities": OK}
+	r := Run(context.Background(), Input{Provider: cluster.Kind, Images: labImages}, machine())
+	want := map[string]Severity{"engine": OK, "kubectl": OK, "cpus": OK, "inotify": OK, "cluster": OK, "image/workload": OK, "image/debugger": OK, "capabilities": OK}
 	if diff := cmp.Diff(want, severities(r)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -151,32 +164,96 @@ func TestFindings(t *testing.T) {
 			message: "kind cluster lab does not exist yet; lab up creates it",
 		},
 		{
-			name: "amd64-only image on an arm64 node", in: Input{Provider: cluster.Existing, NginxImage: "kyos0109/nginx-distroless"}, check: "architecture", severity: Fail, blocking: true,
+			name: "amd64-only image on an arm64 node", in: Input{Provider: cluster.Existing}, check: "image/workload", severity: Fail, blocking: true,
 			probes: func(p *Probes) {
 				p.Cluster = func(context.Context) (*ClusterFacts, error) {
 					return &ClusterFacts{Nodes: []kube.NodeFacts{{Name: "minikube", OS: "linux", Architecture: "arm64", Runtime: kube.ParseRuntime("docker://27.2.0")}}}, nil
 				}
-				p.ImagePlatforms = func(context.Context, string) ([]string, error) { return []string{"linux/amd64"}, nil }
+				p.ImagePlatforms = func(context.Context, string, Puller) ([]string, error) { return []string{"linux/amd64"}, nil }
 			},
-			message: "kyos0109/nginx-distroless is published for linux/amd64 only, but minikube is linux/arm64",
+			message: "kyos0109/nginx-distroless (the lab pod's image) is published for linux/amd64 only, but minikube is linux/arm64",
 			fix:     "built for linux/arm64: lab up --nginx-image IMAGE",
 		},
 		{
-			name: "kind's node is this machine's architecture", in: Input{Provider: cluster.Kind, ClusterMissing: true, NginxImage: "x"}, check: "architecture", severity: Fail, blocking: true,
+			name: "kind's node is this machine's architecture", in: Input{Provider: cluster.Kind, ClusterMissing: true, Images: []NeededImage{{RoleWorkload, "x"}}}, check: "image/workload", severity: Fail, blocking: true,
 			probes: func(p *Probes) {
 				p.GOARCH = "arm64"
-				p.ImagePlatforms = func(context.Context, string) ([]string, error) { return []string{"linux/amd64"}, nil }
+				p.ImagePlatforms = func(context.Context, string, Puller) ([]string, error) { return []string{"linux/amd64"}, nil }
 			},
 			message: "the kind node (this machine) is linux/arm64",
 		},
 		{
-			name: "platforms unknown offline", in: Input{Provider: cluster.Kind, NginxImage: "kyos0109/nginx-distroless"}, check: "architecture", severity: Info,
+			name: "offline, nothing in the engine: the node image blocks", in: Input{Provider: cluster.Kind, ClusterMissing: true, Images: []NeededImage{{RoleNode, "kindest/node:v1.37.0@sha256:a1ed"}}},
+			check: "image/node", severity: Fail, blocking: true,
 			probes: func(p *Probes) {
-				p.ImagePlatforms = func(context.Context, string) ([]string, error) {
-					return nil, errors.New("dial tcp: lookup registry-1.docker.io: no such host")
+				p.Cluster = nil
+				p.ImagePlatforms = offline
+				p.EngineImage = notInEngine
+			},
+			message: "kindest/node:v1.37.0@sha256:a1ed (kind's node image) is not in the container engine, and cannot be pulled (dns: lookup registry-1.docker.io on 127.0.0.53:53: no such host): the registry's name does not resolve",
+			fix:     "lab up --node-image IMAGE",
+		},
+		{
+			name: "offline, the node image in the engine", in: Input{Provider: cluster.Kind, ClusterMissing: true, Images: []NeededImage{{RoleNode, "kindest/node:v1.37.0"}}},
+			check: "image/node", severity: OK,
+			probes: func(p *Probes) {
+				p.Cluster = nil
+				p.ImagePlatforms = offline
+				p.EngineImage = func(context.Context, string) (string, error) { return "linux/amd64", nil }
+			},
+			message: "present in the container engine (linux/amd64)",
+		},
+		{
+			name: "offline, the pod's image only in the engine", in: Input{Provider: cluster.Kind, ClusterMissing: true},
+			check: "image/workload", severity: Fail, blocking: true,
+			probes: func(p *Probes) {
+				p.Cluster = nil
+				p.ImagePlatforms = offline
+				p.EngineImage = func(context.Context, string) (string, error) { return "linux/amd64", nil }
+			},
+			message: "is in the container engine, but the nodes cannot pull it", fix: "lab up --preload",
+		},
+		{
+			name: "offline, the pod's image on the nodes", in: Input{Provider: cluster.Kind},
+			check: "image/workload", severity: OK,
+			probes: func(p *Probes) {
+				p.ImagePlatforms = offline
+				p.Cluster = func(context.Context) (*ClusterFacts, error) {
+					return &ClusterFacts{Nodes: []kube.NodeFacts{{Name: "lab-control-plane", OS: "linux", Architecture: "amd64"}},
+						Images: []string{"docker.io/kyos0109/nginx-distroless:latest"}}, nil
 				}
 			},
-			message: "check that it has a linux/amd64 variant",
+			message: "present on every node",
+		},
+		{
+			name: "offline with a bundle", in: Input{Provider: cluster.Kind, ClusterMissing: true, Images: []NeededImage{{RoleNode, "kindest/node:v1.37.0@sha256:a1ed"}},
+				Bundle: &images.Manifest{NodeImage: images.Image{Name: "kindest/node:v1.37.0"}}},
+			check: "image/node", severity: OK,
+			probes: func(p *Probes) {
+				p.ImagePlatforms = offline
+				p.EngineImage = notInEngine
+			},
+			message: "in the bundle",
+		},
+		{
+			name: "a damaged bundle", in: Input{Provider: cluster.Kind, BundleErr: errors.New("bundle x: it is damaged")},
+			check: "bundle", severity: Fail, blocking: true, message: "it is damaged", fix: "copy the bundle again",
+		},
+		{
+			name: "offline, someone else's cluster", in: Input{Provider: cluster.Existing},
+			check: "image/workload", severity: Warn,
+			probes:  func(p *Probes) { p.ImagePlatforms = offline },
+			message: "the cluster's nodes may still reach the registry", fix: "lab up --provider kind --bundle FILE",
+		},
+		{
+			name: "a misspelt image", in: Input{Provider: cluster.Kind},
+			check: "image/workload", severity: Fail, blocking: true,
+			probes: func(p *Probes) {
+				p.ImagePlatforms = func(context.Context, string, Puller) ([]string, error) {
+					return nil, errors.New("https://registry-1.docker.io has no kyos0109/nginx-distroless/manifests/latest (HTTP 404): check the image's name")
+				}
+			},
+			message: "(not found", fix: "check the image's name",
 		},
 		{
 			name: "CRI-O drops NET_RAW", in: Input{Provider: cluster.Existing}, check: "capabilities", severity: Warn,
@@ -199,8 +276,8 @@ func TestFindings(t *testing.T) {
 				tt.probes(&p)
 			}
 			in := tt.in
-			if in.NginxImage == "" {
-				in.NginxImage = "kyos0109/nginx-distroless"
+			if in.Images == nil {
+				in.Images = labImages[:1]
 			}
 			r := Run(context.Background(), in, p)
 			f := find(r, tt.check)
@@ -245,6 +322,10 @@ func TestParseImageRef(t *testing.T) {
 // challenge, and one single-platform image.
 func registryServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return newRegistry(t, httptest.NewServer)
+}
+
+func newRegistry(t *testing.T, start func(http.Handler) *httptest.Server) *httptest.Server {
 	mux := http.NewServeMux()
 	var srv *httptest.Server
 	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
@@ -277,7 +358,7 @@ func registryServer(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/v2/lab/single/blobs/sha256:cfg", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"architecture":"amd64","os":"linux","config":{}}`)
 	})
-	srv = httptest.NewServer(mux)
+	srv = start(mux)
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpproxy"
 )
 
 // imageRef is an image reference split the way a registry is asked about it.
@@ -82,6 +84,22 @@ var manifestTypes = []string{
 	"application/vnd.docker.distribution.manifest.list.v2+json",
 	"application/vnd.oci.image.manifest.v1+json",
 	"application/vnd.docker.distribution.manifest.v2+json",
+}
+
+// RegistryClient is an HTTP client whose requests go through the proxy
+// cfg names (nil: none), as a pull by a container engine or by kind's
+// nodes would: HTTPS_PROXY for https registries, HTTP_PROXY for plain
+// ones, NO_PROXY's hosts, domains and CIDRs directly, and never a proxy
+// for localhost or a loopback address (Go's rules, which dockerd and
+// containerd share).
+func RegistryClient(cfg *httpproxy.Config) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	if cfg != nil {
+		proxy := cfg.ProxyFunc()
+		t.Proxy = func(r *http.Request) (*url.URL, error) { return proxy(r.URL) }
+	}
+	return &http.Client{Transport: t}
 }
 
 // registryTimeout bounds the whole lookup: doctor must stay quick offline.

@@ -381,16 +381,16 @@ func (m Match) Lines() []string {
 		}
 		switch {
 		case ex != nil && sm.Values == 1:
-			parts = append(parts, fmt.Sprintf("%s %s", ex.What, ex.Value))
+			parts = append(parts, fmt.Sprintf("%s %s", ex.What, Printable(ex.Value)))
 		case ex != nil:
-			parts = append(parts, fmt.Sprintf("%d random values in common, e.g. %s %s", sm.Values, ex.What, ex.Value))
+			parts = append(parts, fmt.Sprintf("%d random values in common, e.g. %s %s", sm.Values, ex.What, Printable(ex.Value)))
 		}
 		line := sm.Step + ": " + strings.Join(parts, "; ")
 		if sm.Strength == fingerprint.Weak {
 			line += " (weak)"
 		}
 		if holders := m.holders(sm.Step); len(holders) > 0 {
-			line += " [" + strings.Join(holders, ", ") + "]"
+			line += " [" + strings.Join(printableAll(holders), ", ") + "]"
 		}
 		out = append(out, line)
 	}

@@ -25,12 +25,14 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/k8s-debug-lab/lab/checks"
 	"github.com/k8s-debug-lab/lab/checks/facts/fingerprint"
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/internal/i18n"
+	"github.com/k8s-debug-lab/lab/lab/record"
 )
 
 // Kind is the class report document's kind.
@@ -60,9 +62,52 @@ var answerFile = regexp.MustCompile(`^(step-[0-9]+|star)\.(txt|log|pcap|pcapng)$
 
 var archive = regexp.MustCompile(`(?i)\.(zip|tar|tgz|tar\.gz|tar\.xz|tar\.bz2|7z|rar)$`)
 
-// looksLikeAnswers reports whether dir holds answers files directly.
-func looksLikeAnswers(dir string, names map[string]bool) bool {
-	entries, err := os.ReadDir(dir)
+// class reads a submissions folder through an os.Root: a link is followed
+// only while it stays inside the class folder, so no submission can make
+// lab list, open or quote what lies outside it (an instructor's files, /etc).
+// Paths are relative to the class folder, slash-separated.
+type class struct {
+	root *os.Root
+	dir  string // the class folder as given, to name submissions by
+}
+
+// stat follows links inside the class.
+func (c class) stat(rel string) (fs.FileInfo, error) { return c.root.Stat(rel) }
+
+// readDir lists a folder; anything else (a FIFO would block an open) is
+// refused before it is opened.
+func (c class) readDir(rel string) ([]fs.DirEntry, error) {
+	fi, err := c.stat(rel)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder", rel)
+	}
+	f, err := c.root.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
+}
+
+// linkProblem says why a link could not be followed, or "" when err is no
+// link's fault.
+func linkProblem(err error) string {
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		return "a link that loops"
+	case err != nil && strings.Contains(err.Error(), "escapes"):
+		return "a link to outside the class folder: not followed"
+	}
+	return ""
+}
+
+// looksLikeAnswers reports whether the folder rel holds answers files
+// directly. It lists the folder once and opens nothing in it.
+func (c class) looksLikeAnswers(rel string, names map[string]bool) bool {
+	entries, err := c.readDir(rel)
 	if err != nil {
 		return false
 	}
@@ -74,18 +119,16 @@ func looksLikeAnswers(dir string, names map[string]bool) bool {
 	return false
 }
 
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
-
 // Discover lists the submissions in root: each folder in it is one
 // student's, holding an answers/ folder (a repository made with lab init),
 // or being an answers folder itself (a download of just the files), or
 // wrapping one of those in a single folder (an unpacked archive:
 // alice/lab-main/answers). Entries that are not folders are listed as
-// ignored, hidden ones (.git) skipped. An error means root itself cannot
-// be graded: it does not exist, or it is one student's answers.
+// ignored, hidden ones (.git) skipped. A link is followed only while it
+// stays inside root: one that leaves it is a submission with that problem
+// (so the instructor sees it), one that loops is ignored. An error means
+// root itself cannot be graded: it does not exist, or it is one student's
+// answers.
 func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) {
 	fi, err := os.Stat(root)
 	switch {
@@ -96,16 +139,22 @@ func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) 
 	case !fi.IsDir():
 		return nil, nil, fmt.Errorf("%s is not a folder: give the folder that holds one folder per student (unpack an archive first)", root)
 	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read %s: %w", root, err)
+	}
+	defer r.Close()
+	c := class{root: r, dir: root}
 	names := map[string]bool{}
 	for _, s := range a.Steps {
 		for _, f := range s.Files {
 			names[f] = true
 		}
 	}
-	if looksLikeAnswers(root, names) || isDir(filepath.Join(root, checks.AnswersDir)) {
+	if fi, err := c.stat(checks.AnswersDir); c.looksLikeAnswers(".", names) || (err == nil && fi.IsDir()) {
 		return nil, nil, fmt.Errorf("%s looks like one student's work, not a class: grade it with lab check --answers, or give lab grade the folder that holds one folder per student", root)
 	}
-	entries, err := os.ReadDir(root)
+	entries, err := c.readDir(".")
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot list %s: %w", root, err)
 	}
@@ -117,7 +166,16 @@ func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) 
 			continue
 		}
 		dir := filepath.Join(root, name)
-		if !isDir(dir) {
+		fi, err := c.stat(name)
+		if p := linkProblem(err); p != "" {
+			if errors.Is(err, syscall.ELOOP) {
+				ignored = append(ignored, Ignored{Name: name, Reason: p})
+			} else {
+				subs = append(subs, Submission{Name: name, Dir: dir, Problems: []string{name + " is " + p}})
+			}
+			continue
+		}
+		if err != nil || !fi.IsDir() {
 			reason := "not a folder"
 			if archive.MatchString(name) {
 				reason = "an archive: unpack it into a folder of its own"
@@ -125,34 +183,42 @@ func Discover(root string, a *spec.Assignment) ([]Submission, []Ignored, error) 
 			ignored = append(ignored, Ignored{Name: name, Reason: reason})
 			continue
 		}
-		subs = append(subs, locate(Submission{Name: name, Dir: dir}, names))
+		subs = append(subs, c.locate(Submission{Name: name, Dir: dir}, names))
 	}
 	sort.Slice(subs, func(i, j int) bool { return subs[i].Name < subs[j].Name })
 	return subs, ignored, nil
 }
 
 // locate finds the answers folder inside one submission.
-func locate(s Submission, names map[string]bool) Submission {
-	find := func(dir string) (string, bool) {
-		ans := filepath.Join(dir, checks.AnswersDir)
-		if fi, err := os.Stat(ans); err == nil {
+func (c class) locate(s Submission, names map[string]bool) Submission {
+	find := func(rel string) (string, bool) {
+		ans := path.Join(rel, checks.AnswersDir)
+		fi, err := c.stat(ans)
+		if p := linkProblem(err); p != "" {
+			s.Problems = append(s.Problems, "answers is "+p)
+			return "", true
+		}
+		if err == nil {
 			if fi.IsDir() {
 				return ans, true
 			}
 			s.Problems = append(s.Problems, "answers is not a folder")
 			return "", true
 		}
-		if looksLikeAnswers(dir, names) {
-			return dir, true
+		if c.looksLikeAnswers(rel, names) {
+			return rel, true
 		}
 		return "", false
 	}
-	if ans, ok := find(s.Dir); ok {
-		s.Answers = ans
+	abs := func(rel string) string { return filepath.Join(c.dir, filepath.FromSlash(rel)) }
+	if ans, ok := find(s.Name); ok {
+		if ans != "" {
+			s.Answers = abs(ans)
+		}
 		return s
 	}
 	// One folder inside, nothing else: an unpacked archive's wrapper.
-	if entries, err := os.ReadDir(s.Dir); err == nil {
+	if entries, err := c.readDir(s.Name); err == nil {
 		var only string
 		n := 0
 		for _, e := range entries {
@@ -160,13 +226,21 @@ func locate(s Submission, names map[string]bool) Submission {
 				continue
 			}
 			n++
-			if e.IsDir() {
-				only = e.Name()
+			inner := path.Join(s.Name, e.Name())
+			fi, err := c.stat(inner)
+			if p := linkProblem(err); p != "" {
+				s.Problems = append(s.Problems, e.Name()+" is "+p)
+				continue
+			}
+			if err == nil && fi.IsDir() {
+				only = inner
 			}
 		}
 		if n == 1 && only != "" {
-			if ans, ok := find(filepath.Join(s.Dir, only)); ok {
-				s.Answers = ans
+			if ans, ok := find(only); ok {
+				if ans != "" {
+					s.Answers = abs(ans)
+				}
 				return s
 			}
 		}
@@ -191,6 +265,12 @@ type Options struct {
 	// Lang is the language of the students' reports (titles, messages,
 	// hints); English when empty.
 	Lang i18n.Lang
+	// RequireRecord fails every step of a submission without a lab
+	// record, as the spec's record: required does.
+	RequireRecord bool
+	// LabVersion is the grading lab's version, recorded in the class's
+	// report and every student's.
+	LabVersion string
 }
 
 // Student is one submission's verdict.
@@ -248,6 +328,27 @@ type Verification struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
+// noRecord is why a student without a lab record is unverified.
+const noRecord = "no lab record: the answers were not checked against a cluster"
+
+// verify makes a student's Verification from the lab record (nil: none)
+// and what disagrees: the record's reader's problems and, appended by
+// whatever else checks the answers against each other, any other. A
+// disagreement makes the student incoherent, with or without a record.
+func verify(rec *record.Record, problems []string) Verification {
+	v := Verification{Status: Verified, Problems: problems}
+	if rec != nil {
+		v.Recorded, v.Context = rec.Recorded, rec.Cluster.Context
+	}
+	switch {
+	case len(problems) > 0:
+		v.Status = Incoherent
+	case rec == nil:
+		v.Status, v.Problems = Unverified, []string{noRecord}
+	}
+	return v
+}
+
 // stepFingerprints are one answers file's fingerprints.
 type stepFingerprints struct {
 	step, file, parser string
@@ -273,6 +374,10 @@ type Class struct {
 	Kind       string `json:"kind"`
 	Assignment string `json:"assignment"`
 	Source     string `json:"source"`
+	// AssignmentDigest and LabVersion name what graded the class (see
+	// checks.Report): regrading with the same pair gives the same grades.
+	AssignmentDigest string `json:"assignmentDigest"`
+	LabVersion       string `json:"labVersion"`
 	// Submissions is the submissions folder as given.
 	Submissions string    `json:"submissions"`
 	Offline     bool      `json:"offline"`
@@ -287,6 +392,15 @@ type Class struct {
 	// cluster.
 	Copies  []Group   `json:"copies"`
 	Ignored []Ignored `json:"ignored,omitempty"`
+	// Verification counts the students by VerificationStatus.
+	Verification VerificationCounts `json:"verification"`
+}
+
+// VerificationCounts count a class's students by VerificationStatus.
+type VerificationCounts struct {
+	Verified   int `json:"verified"`
+	Unverified int `json:"unverified"`
+	Incoherent int `json:"incoherent"`
 }
 
 // Run discovers and grades every submission in root.
@@ -321,7 +435,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 	}
 	c := &Class{
 		APIVersion: spec.APIVersion, Kind: Kind, Assignment: a.Name, Source: a.Source,
-		Submissions: root, Offline: true, Graded: now, MaxPoints: a.MaxPoints(),
+		AssignmentDigest: a.Digest, LabVersion: opts.LabVersion, Submissions: root, Offline: true, Graded: now, MaxPoints: a.MaxPoints(),
 		Students: make([]Student, len(subs)), Copies: []Group{},
 	}
 	for _, s := range a.Steps {
@@ -331,6 +445,14 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 		}
 	}
 
+	// The answers are opened through the class folder's root, like
+	// Discover looks at them: a link out of the class is never followed.
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", root, err)
+	}
+	defer r.Close()
+
 	work := make(chan int)
 	done := make(chan int)
 	var wg sync.WaitGroup
@@ -339,7 +461,7 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				c.Students[i] = gradeOne(ctx, a, root, subs[i], opts.Lang)
+				c.Students[i] = gradeOne(ctx, a, r, root, subs[i], opts.RequireRecord || a.Record == spec.RecordRequired, opts.LabVersion, opts.Lang)
 				done <- i
 			}
 		}()
@@ -367,6 +489,14 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 	}
 
 	for i := range c.Students {
+		switch c.Students[i].Verification.Status {
+		case Verified:
+			c.Verification.Verified++
+		case Incoherent:
+			c.Verification.Incoherent++
+		default:
+			c.Verification.Unverified++
+		}
 		for j, r := range c.Students[i].Report.Results {
 			sum := &c.Steps[j]
 			switch r.Status {
@@ -387,37 +517,63 @@ func Grade(ctx context.Context, a *spec.Assignment, root string, subs []Submissi
 
 // gradeOne grades one submission; it never fails: what goes wrong is
 // reported in the student's results and problems.
-func gradeOne(ctx context.Context, a *spec.Assignment, root string, s Submission, lang i18n.Lang) (st Student) {
+func gradeOne(ctx context.Context, a *spec.Assignment, class *os.Root, root string, s Submission, requireRecord bool, labVersion string, lang i18n.Lang) (st Student) {
 	st = Student{Name: s.Name, Problems: slices.Clone(s.Problems), MaxPoints: a.MaxPoints(),
-		Verification: Verification{Status: Unverified, Problems: []string{"no lab record: the answers were not checked against a cluster"}}}
-	name := path.Join(filepath.ToSlash(relTo(root, s.Dir)), checks.AnswersDir)
+		Verification: verify(nil, nil)}
+	// name is how reports show the answers folder: escaped, as it may hold
+	// any byte a folder name can.
+	name := Printable(path.Join(filepath.ToSlash(relTo(root, s.Dir)), checks.AnswersDir))
 	var fsys fs.FS = checks.NoAnswers
 	if s.Answers != "" {
-		name = filepath.ToSlash(relTo(root, s.Answers))
-		st.Answers = name
-		f, closeAnswers, err := checks.OpenAnswers(s.Answers)
+		rel := filepath.ToSlash(relTo(root, s.Answers))
+		name = Printable(rel)
+		st.Answers = rel
+		// Opened inside the class folder's root: neither the answers
+		// folder nor a link in it leads out of the class.
+		r, err := class.OpenRoot(rel)
 		if err != nil {
 			st.Problems = append(st.Problems, fmt.Sprintf("cannot read the answers folder: %v", err))
+		} else {
+			defer r.Close()
+			fsys = r.FS()
 		}
-		defer closeAnswers()
-		fsys = f
 	}
 	defer func() {
 		// Parsers never panic on any input (they are fuzzed); if one
 		// does, it costs this student's report, not the class run.
 		if p := recover(); p != nil {
 			st.Problems = append(st.Problems, fmt.Sprintf("lab failed grading this submission (a bug in lab; please report it): %v", p))
-			st.Report = emptyReport(a, name)
+			st.Report = emptyReport(a, name, labVersion)
 		}
 	}()
 	// The grader reads each answers file once; the fingerprints are taken
 	// from the same bytes, so a class is read from disk once.
 	rec := &recordFS{FS: fsys, files: map[string]*recorded{}}
-	rep, err := checks.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name, Lang: lang})
+	// A record that cannot be used (another assignment, damaged) is a
+	// disagreement: the answers are graded without it.
+	var disagree []string
+	labRec, err := record.Read(fsys, a)
+	switch {
+	case errors.Is(err, record.ErrNone):
+		labRec = nil
+	case err != nil:
+		labRec, disagree = nil, append(disagree, err.Error())
+	}
+	var rep *checks.Report
+	out, err := record.Grade(ctx, a, nil, checks.Options{Answers: rec, AnswersName: name, LabVersion: labVersion, Lang: lang}, labRec, requireRecord)
 	if err != nil {
 		st.Problems = append(st.Problems, err.Error())
-		rep = emptyReport(a, name)
+		rep = emptyReport(a, name, labVersion)
+	} else {
+		rep = out.Report
+		disagree = append(disagree, out.Problems...)
+		// Answers that contradict each other are incoherent whether or
+		// not a record came with them.
+		for _, d := range rep.Disagreements {
+			disagree = append(disagree, d.Message)
+		}
 	}
+	st.Verification = verify(labRec, disagree)
 	st.Report = rep
 	st.Points = rep.Summary.Points
 	for _, step := range a.Steps {
@@ -472,8 +628,11 @@ func (f *recordFile) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func emptyReport(a *spec.Assignment, name string) *checks.Report {
-	return &checks.Report{APIVersion: spec.APIVersion, Kind: "CheckReport", Assignment: a.Name, Source: a.Source, Answers: name, Offline: true, Results: []checks.Result{}}
+func emptyReport(a *spec.Assignment, name, labVersion string) *checks.Report {
+	return &checks.Report{
+		APIVersion: spec.APIVersion, Kind: "CheckReport", Assignment: a.Name, Source: a.Source,
+		AssignmentDigest: a.Digest, LabVersion: labVersion, Answers: name, Offline: true, Results: []checks.Result{},
+	}
 }
 
 // relTo names p relative to root, for reports that read the same on any

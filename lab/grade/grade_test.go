@@ -452,7 +452,10 @@ func TestGolden(t *testing.T) {
 	t.Chdir(t.TempDir())
 	writeClass(t, "submissions")
 	before := treeHash(t, "submissions")
-	c, err := grade.Run(context.Background(), a, "submissions", grade.Options{Now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
+	// A fixed digest keeps the goldens from changing with every edit of
+	// the built-in spec; spec's tests check how it is computed.
+	a.Digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+	c, err := grade.Run(context.Background(), a, "submissions", grade.Options{Now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), LabVersion: "v1.2.3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -616,5 +619,42 @@ func TestReportNamesAreSafeAndUnique(t *testing.T) {
 	csv, _ := os.ReadFile(filepath.Join(out, "grades.csv"))
 	if !bytes.Contains(csv, []byte("\n'=HYPERLINK(x),")) {
 		t.Errorf("a name that a spreadsheet reads as a formula is not quoted:\n%s", csv)
+	}
+}
+
+// A hand-in graded twice by the same lab against the same assignment gets
+// the same verdicts, points and messages: nothing in a student's grade
+// depends on the time, the order of grading or the number of jobs. Only
+// the class's Graded stamp may differ.
+func TestRegradeIsIdentical(t *testing.T) {
+	a := builtin(t)
+	t.Chdir(t.TempDir())
+	writeClass(t, "submissions")
+	var docs [2][]byte
+	for i, o := range []grade.Options{
+		{Jobs: 1, LabVersion: "v1.2.3", Now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+		{Jobs: 4, LabVersion: "v1.2.3"},
+	} {
+		c, err := grade.Run(context.Background(), a, "submissions", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.LabVersion != "v1.2.3" || c.AssignmentDigest != a.Digest || !strings.HasPrefix(a.Digest, "sha256:") {
+			t.Errorf("the class does not name what graded it: lab %q, assignment %q", c.LabVersion, c.AssignmentDigest)
+		}
+		for _, st := range c.Students {
+			if st.Report.LabVersion != "v1.2.3" || st.Report.AssignmentDigest != a.Digest {
+				t.Errorf("%s's report does not name what graded it: lab %q, assignment %q", st.Name, st.Report.LabVersion, st.Report.AssignmentDigest)
+			}
+		}
+		c.Graded = time.Time{}
+		var b bytes.Buffer
+		if err := grade.WriteJSON(&b, c); err != nil {
+			t.Fatal(err)
+		}
+		docs[i] = b.Bytes()
+	}
+	if diff := cmp.Diff(string(docs[0]), string(docs[1])); diff != "" {
+		t.Errorf("the second grading differs (-first +second):\n%s", diff)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 	"unicode/utf8"
 
 	"github.com/k8s-debug-lab/lab/checks"
@@ -47,10 +48,10 @@ func Write(c *Class, dir string) (Written, error) {
 		file := filepath.ToSlash(filepath.Join(ReportsDir, reportName(st.Name, used)+".txt"))
 		var b bytes.Buffer
 		if err := studentReport(&b, st); err != nil {
-			return w, fmt.Errorf("rendering %s's report: %w", st.Name, err)
+			return w, fmt.Errorf("rendering %s's report: %w", Printable(st.Name), err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, file), b.Bytes(), 0o644); err != nil {
-			return w, fmt.Errorf("writing %s's report: %w", st.Name, err)
+			return w, fmt.Errorf("writing %s's report: %w", Printable(st.Name), err)
 		}
 		st.ReportFile = file
 		w.Reports++
@@ -92,7 +93,8 @@ func writeFile(name string, write func(io.Writer) error) error {
 // with the submission as a whole.
 func studentReport(w io.Writer, st *Student) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "student: %s\n", st.Name)
+	fmt.Fprintf(&b, "student: %s\n", Printable(st.Name))
+	fmt.Fprintf(&b, "graded by: %s\n", gradedBy(st.Report.LabVersion, st.Report.AssignmentDigest))
 	for _, p := range st.Problems {
 		fmt.Fprintf(&b, "problem: %s\n", p)
 	}
@@ -101,6 +103,18 @@ func studentReport(w io.Writer, st *Student) error {
 		return err
 	}
 	return report.Write(w, report.Text, st.Report, report.Options{})
+}
+
+// gradedBy names what gave a grade: regrading with the same lab and the
+// same assignment gives the same one.
+func gradedBy(labVersion, digest string) string {
+	if labVersion == "" {
+		labVersion = "(unknown version)"
+	}
+	if digest == "" {
+		digest = "(unknown digest)"
+	}
+	return "lab " + labVersion + ", assignment " + digest
 }
 
 // reportName turns a student's name into a file name that is safe on
@@ -129,10 +143,14 @@ func reportName(name string, used map[string]bool) string {
 
 // WriteJSON writes the class report as one JSON document.
 func WriteJSON(w io.Writer, c *Class) error {
-	enc := json.NewEncoder(w)
+	js := &jsonSafe{w: w}
+	enc := json.NewEncoder(js)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(c)
+	if err := enc.Encode(c); err != nil {
+		return err
+	}
+	return js.Close()
 }
 
 // WriteCSV writes one row per student: the points of each step (empty for
@@ -143,12 +161,12 @@ func WriteCSV(w io.Writer, c *Class) error {
 	for _, s := range c.Steps {
 		head = append(head, s.Step)
 	}
-	head = append(head, "points", "max_points", "passed", "failed", "skipped", "unreadable", "copy_group", "copied_with", "seed_copy", "problems")
+	head = append(head, "points", "max_points", "passed", "failed", "skipped", "unreadable", "copy_group", "copied_with", "seed_copy", "problems", "verification", "recorded", "verification_problems", "lab_version", "assignment_digest")
 	if err := cw.Write(head); err != nil {
 		return err
 	}
 	for _, st := range c.Students {
-		row := []string{cell(st.Name), cell(st.Answers)}
+		row := []string{cell(Printable(st.Name)), cell(Printable(st.Answers))}
 		for _, r := range st.Report.Results {
 			if r.Status == checks.Skip {
 				row = append(row, "")
@@ -163,7 +181,7 @@ func WriteCSV(w io.Writer, c *Class) error {
 		group, with := "", ""
 		if st.Copy != nil {
 			group = "#" + strconv.Itoa(st.Copy.Group)
-			with = strings.Join(st.Copy.With, " ")
+			with = strings.Join(printableAll(st.Copy.With), " ")
 		}
 		var seedSteps []string
 		if st.Seed != nil {
@@ -174,13 +192,30 @@ func WriteCSV(w io.Writer, c *Class) error {
 		row = append(row,
 			strconv.Itoa(st.Points), strconv.Itoa(st.MaxPoints),
 			strconv.Itoa(s.Passed), strconv.Itoa(s.Failed), strconv.Itoa(s.Skipped), strconv.Itoa(s.Errors),
-			group, cell(with), strings.Join(seedSteps, " "), cell(strings.Join(st.Problems, "; ")))
+			group, cell(with), strings.Join(seedSteps, " "), cell(strings.Join(st.Problems, "; ")),
+			string(st.Verification.Status), recordedCell(st.Verification), cell(strings.Join(st.Verification.Problems, "; ")),
+			cell(st.Report.LabVersion), st.Report.AssignmentDigest)
 		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+func recordedCell(v Verification) string {
+	if v.Recorded.IsZero() {
+		return ""
+	}
+	return v.Recorded.UTC().Format(time.RFC3339)
+}
+
+// recordMark is the table's record column: what the lab record says.
+func recordMark(v Verification) string {
+	if v.Status == Unverified {
+		return "-"
+	}
+	return string(v.Status)
 }
 
 // cell keeps a spreadsheet from reading a student's folder name as a
@@ -238,16 +273,17 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 	}
 	p := i18n.For(o.Lang)
 	var b, rows bytes.Buffer
-	b.WriteString(p.Sprintf("lab grade: %s · %d submissions in %s · offline", c.Assignment, len(c.Students), c.Submissions) + "\n\n")
+	b.WriteString(p.Sprintf("lab grade: %s · %d submissions in %s · offline", c.Assignment, len(c.Students), Printable(c.Submissions)) + "\n")
+	b.WriteString(p.Sprintf("graded by: %s", gradedBy(c.LabVersion, c.AssignmentDigest)) + "\n\n")
 	tw := tabwriter.NewWriter(&rows, 0, 0, 2, ' ', 0)
 	head := []string{p.Sprintf("student")}
 	for _, s := range c.Steps {
 		head = append(head, stepLabel(s.Step))
 	}
-	head = append(head, p.Sprintf("points"), p.Sprintf("copy"))
+	head = append(head, p.Sprintf("points"), p.Sprintf("record"), p.Sprintf("copy"))
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, st := range c.Students {
-		row := []string{clip(st.Name, o.NameWidth)}
+		row := []string{clip(Printable(st.Name), o.NameWidth)}
 		for i := range c.Steps {
 			m := " "
 			if i < len(st.Report.Results) {
@@ -255,7 +291,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 			}
 			row = append(row, m)
 		}
-		row = append(row, fmt.Sprintf("%d/%d", st.Points, st.MaxPoints))
+		row = append(row, fmt.Sprintf("%d/%d", st.Points, st.MaxPoints), recordMark(st.Verification))
 		var flags []string
 		if st.Copy != nil {
 			flags = append(flags, "#"+strconv.Itoa(st.Copy.Group))
@@ -277,7 +313,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 			passed = append(passed, strconv.Itoa(s.Passed))
 		}
 	}
-	fmt.Fprintln(tw, strings.Join(append(passed, "", ""), "\t"))
+	fmt.Fprintln(tw, strings.Join(append(passed, "", "", ""), "\t"))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -287,11 +323,28 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 		b.WriteByte('\n')
 	}
 	b.WriteString("\n" + p.Sprintf("✓ pass  ✗ fail  ! unreadable  - skipped offline (checked only against the student's cluster)") + "\n")
+	v := c.Verification
+	b.WriteString(p.Sprintf("lab records: %d verified (a record that agrees with the answers) · %d unverified (no record: not checked against a cluster) · %d incoherent", v.Verified, v.Unverified, v.Incoherent) + "\n")
+	var incoherent []Student
+	for _, st := range c.Students {
+		if st.Verification.Status == Incoherent {
+			incoherent = append(incoherent, st)
+		}
+	}
+	if len(incoherent) > 0 {
+		b.WriteString("\n" + p.Sprintf("Incoherent: the answers and the lab record disagree") + "\n")
+		for _, st := range incoherent {
+			fmt.Fprintf(&b, "  %s\n", st.Name)
+			for _, q := range st.Verification.Problems {
+				fmt.Fprintf(&b, "     %s\n", q)
+			}
+		}
+	}
 
 	if len(c.Copies) > 0 {
 		b.WriteString("\n" + p.Sprintf("Likely copies: these submissions share values that each cluster picks at random") + "\n")
 		for _, g := range c.Copies {
-			fmt.Fprintf(&b, "  #%d %s\n", g.ID, strings.Join(g.Students, ", "))
+			fmt.Fprintf(&b, "  #%d %s\n", g.ID, strings.Join(printableAll(g.Students), ", "))
 			for _, line := range g.Lines() {
 				fmt.Fprintf(&b, "     %s\n", line)
 			}
@@ -306,7 +359,7 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 	if len(seeds) > 0 {
 		b.WriteString("\n" + p.Sprintf("Copied from %s", SeedSource) + "\n")
 		for _, st := range seeds {
-			fmt.Fprintf(&b, "  %s\n", st.Name)
+			fmt.Fprintf(&b, "  %s\n", Printable(st.Name))
 			for _, line := range st.Seed.Lines() {
 				fmt.Fprintf(&b, "     %s\n", line)
 			}
@@ -321,10 +374,10 @@ func WriteTable(w io.Writer, c *Class, o TableOptions) error {
 	if len(problems) > 0 || len(c.Ignored) > 0 {
 		b.WriteString("\n" + p.Sprintf("Problems (graded as far as they go)") + "\n")
 		for _, st := range problems {
-			fmt.Fprintf(&b, "  %s: %s\n", st.Name, strings.Join(st.Problems, "; "))
+			fmt.Fprintf(&b, "  %s: %s\n", Printable(st.Name), strings.Join(st.Problems, "; "))
 		}
 		for _, ig := range c.Ignored {
-			b.WriteString("  " + p.Sprintf("%s: ignored, %s", ig.Name, ig.Reason) + "\n")
+			b.WriteString("  " + p.Sprintf("%s: ignored, %s", Printable(ig.Name), ig.Reason) + "\n")
 		}
 	}
 	_, err := w.Write(b.Bytes())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 )
 
@@ -230,5 +233,30 @@ func TestPingRefusesWhatIsNotKubernetes(t *testing.T) {
 	srv.Close()
 	if _, err := Ping(context.Background(), c, tg.Server, "default"); !IsUnreachable(err) || !strings.Contains(err.Error(), "cannot reach the cluster at "+srv.URL) {
 		t.Errorf("closed server: %v", err)
+	}
+}
+
+func TestLostCluster(t *testing.T) {
+	get := func(err error) error {
+		return &url.Error{Op: "Get", URL: "https://10.254.254.1:6443/api/v1/namespaces/default?timeout=15s", Err: err}
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"client timeout", fmt.Errorf("reading namespace default: %w", get(context.DeadlineExceeded)), true},
+		{"refused", get(errors.New("dial tcp 127.0.0.1:1: connect: connection refused")), true},
+		{"unreachable", &UnreachableError{Server: "x", Err: errors.New("no")}, true},
+		{"ctrl-c", fmt.Errorf("waiting: %w", get(context.Canceled)), false},
+		{"an answer", apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "x", errors.New("no")), false},
+		{"lab's own", errors.New("the pod did not become Ready"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := LostCluster(tc.err); got != tc.want {
+				t.Errorf("LostCluster(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,6 +36,27 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 func IsUnreachable(err error) bool {
 	var u *UnreachableError
 	return errors.As(err, &u)
+}
+
+// LostCluster reports whether err is a request to the cluster that got no
+// answer at all: the API server went away or stopped answering in the
+// middle of a command (client-go wraps every transport failure, a refused
+// connection, a TLS handshake or client timeout, in a *url.Error). An
+// answer that refused (a 403, a conflict) is not, and neither is a Ctrl-C.
+// Commands treat it like IsUnreachable: exit code 3.
+func LostCluster(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if IsUnreachable(err) {
+		return true
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // ServerVersion asks the API server for its version ("v1.34.4"). It is

@@ -4,7 +4,8 @@
 // capture copied from another student's cluster carries the wrong nonce.
 //
 // The file lives in the user's state directory ($XDG_STATE_HOME/lab, by
-// default ~/.local/state/lab), one per cluster context and namespace, and
+// default ~/.local/state/lab; on Windows %LOCALAPPDATA%\lab), one per
+// cluster context and namespace, and
 // is written atomically so that Ctrl-C never leaves half a file.
 package state
 
@@ -15,8 +16,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -52,14 +55,50 @@ const MaxRuns = 50
 
 // Dir is the folder that holds lab's state files.
 func Dir() (string, error) {
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "lab"), nil
+	return dirFor(runtime.GOOS, os.Getenv, os.UserHomeDir)
+}
+
+// dirFor is Dir on goos. Windows has no ~/.local: its per-user,
+// per-machine data lives in %LOCALAPPDATA% (not the roaming profile, since
+// a lab's state names this machine's clusters).
+func dirFor(goos string, getenv func(string) string, home func() (string, error)) (string, error) {
+	if d := getenv("XDG_STATE_HOME"); d != "" && isAbs(goos, d) {
+		return join(goos, d, "lab"), nil
 	}
-	home, err := os.UserHomeDir()
+	if goos == "windows" {
+		if d := getenv("LOCALAPPDATA"); d != "" && isAbs(goos, d) {
+			return join(goos, d, "lab"), nil
+		}
+	}
+	h, err := home()
 	if err != nil {
 		return "", fmt.Errorf("finding the state directory: %w (set XDG_STATE_HOME)", err)
 	}
-	return filepath.Join(home, ".local", "state", "lab"), nil
+	if goos == "windows" {
+		return join(goos, h, "AppData", "Local", "lab"), nil
+	}
+	return join(goos, h, ".local", "state", "lab"), nil
+}
+
+// isAbs and join are filepath's for goos, so that Windows' rules are
+// tested on any machine.
+func isAbs(goos, p string) bool {
+	if goos != "windows" {
+		return strings.HasPrefix(p, "/")
+	}
+	// C:\x or C:/x, or a UNC path \\server\share.
+	return (len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) || strings.HasPrefix(p, `\\`)
+}
+
+func join(goos string, elem ...string) string {
+	if goos != "windows" {
+		return path.Join(elem...)
+	}
+	j := strings.ReplaceAll(path.Join(strings.ReplaceAll(strings.Join(elem, "/"), `\`, "/")), "/", `\`)
+	if strings.HasPrefix(elem[0], `\\`) { // path.Join keeps one of UNC's two
+		j = `\` + j
+	}
+	return j
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -87,7 +126,7 @@ func Load(path, context, namespace string) (*Lab, error) {
 		return New(context, namespace)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading lab state %s: %w", path, err)
+		return nil, fmt.Errorf("reading lab state %s: %w; %s", path, err, unwritableHint)
 	}
 	var l Lab
 	if err := json.Unmarshal(data, &l); err != nil || l.Nonce == "" {
@@ -144,11 +183,16 @@ func (l *Lab) Sources() []string {
 	return out
 }
 
+// unwritableHint says what to do about a state folder lab cannot use:
+// without it, lab traffic and the live checks have no nonce to share, but
+// offline grading (lab check --offline, lab grade) needs none.
+const unwritableHint = "lab keeps this lab's nonce there: make the folder writable or set XDG_STATE_HOME to one that is (lab check --offline and lab grade work without it)"
+
 // Save writes the state to path atomically (a temporary file renamed over
 // the old one), creating the folder.
 func (l *Lab) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("saving lab state: %w", err)
+		return fmt.Errorf("saving lab state: %w; %s", err, unwritableHint)
 	}
 	data, err := json.MarshalIndent(l, "", "  ")
 	if err != nil {
@@ -156,7 +200,7 @@ func (l *Lab) Save(path string) error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*")
 	if err != nil {
-		return fmt.Errorf("saving lab state: %w", err)
+		return fmt.Errorf("saving lab state: %w; %s", err, unwritableHint)
 	}
 	defer os.Remove(tmp.Name()) // only ours; gone after the rename anyway
 	if _, err := tmp.Write(append(data, '\n')); err != nil {

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,5 +97,36 @@ func TestSources(t *testing.T) {
 	}
 	if got := (&Lab{}).Sources(); got != nil {
 		t.Errorf("no runs: %v", got)
+	}
+}
+
+// Where a student's state lives on each system, Windows' rules included.
+func TestDirFor(t *testing.T) {
+	for _, tc := range []struct {
+		name, goos string
+		env        map[string]string
+		home       string
+		want       string
+	}{
+		{"linux default", "linux", nil, "/home/s", "/home/s/.local/state/lab"},
+		{"macOS default", "darwin", nil, "/Users/s", "/Users/s/.local/state/lab"},
+		{"XDG_STATE_HOME", "linux", map[string]string{"XDG_STATE_HOME": "/tmp/xdg/"}, "/home/s", "/tmp/xdg/lab"},
+		{"a relative XDG_STATE_HOME is ignored", "linux", map[string]string{"XDG_STATE_HOME": "rel"}, "/home/s", "/home/s/.local/state/lab"},
+		{"Windows LOCALAPPDATA", "windows", map[string]string{"LOCALAPPDATA": `C:\Users\Ана\AppData\Local`}, `C:\Users\Ана`, `C:\Users\Ана\AppData\Local\lab`},
+		{"Windows without LOCALAPPDATA", "windows", nil, `C:\Users\s`, `C:\Users\s\AppData\Local\lab`},
+		{"Windows, forward slashes", "windows", map[string]string{"LOCALAPPDATA": `C:/Users/s/AppData/Local`}, `C:\Users\s`, `C:\Users\s\AppData\Local\lab`},
+		{"Windows UNC profile", "windows", map[string]string{"LOCALAPPDATA": `\\srv\home\s`}, `C:\Users\s`, `\\srv\home\s\lab`},
+		{"Windows XDG_STATE_HOME", "windows", map[string]string{"XDG_STATE_HOME": `D:\state`, "LOCALAPPDATA": `C:\x`}, `C:\Users\s`, `D:\state\lab`},
+		{"Windows ignores a Unix XDG path", "windows", map[string]string{"XDG_STATE_HOME": "/tmp/xdg", "LOCALAPPDATA": `C:\x`}, `C:\Users\s`, `C:\x\lab`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := dirFor(tc.goos, func(k string) string { return tc.env[k] }, func() (string, error) { return tc.home, nil })
+			if err != nil || got != tc.want {
+				t.Errorf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+	if _, err := dirFor("linux", func(string) string { return "" }, func() (string, error) { return "", errors.New("$HOME is not defined") }); err == nil || !strings.Contains(err.Error(), "XDG_STATE_HOME") {
+		t.Errorf("no home: %v", err)
 	}
 }

@@ -151,6 +151,7 @@ func Send(ctx context.Context, c Cluster, via Via, o Options) (*RunResult, error
 		podName string
 	)
 	if via == Pod || via == Both {
+		c.sweep(ctx)
 		podName = ClientPrefix + kube.Suffix()
 		wg.Add(1)
 		go func() {
@@ -172,6 +173,32 @@ func Send(ctx context.Context, c Cluster, via Via, o Options) (*RunResult, error
 	}
 	res.End = time.Now()
 	return res, errors.Join(fwdErr, podErr)
+}
+
+// sweep deletes the finished client pods of earlier runs: a run whose
+// cluster stopped answering (a laptop suspended, an API server paused)
+// could not delete its own, and said so; the next run tidies up. Running
+// client pods are left alone: they may be another lab traffic's, now. It
+// is best effort and bounded: a cluster that does not answer here will
+// fail the run's own requests with a clearer error.
+func (c Cluster) sweep(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
+	defer cancel()
+	pods := c.Client.CoreV1().Pods(c.Namespace)
+	list, err := pods.List(cctx, metav1.ListOptions{LabelSelector: kube.ManagedByLabel + "=" + kube.ManagedByValue + ",app.kubernetes.io/name=lab-traffic"})
+	if err != nil {
+		return
+	}
+	for _, p := range list.Items {
+		if !strings.HasPrefix(p.Name, ClientPrefix) || (p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed) {
+			continue
+		}
+		uid := p.UID
+		opts := metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0), Preconditions: &metav1.Preconditions{UID: &uid}}
+		if err := pods.Delete(cctx, p.Name, opts); err == nil {
+			c.status("deleted the client pod " + p.Name + " an earlier run left")
+		}
+	}
 }
 
 func (c Cluster) progress(via Via) Progress {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -222,5 +223,42 @@ func TestClientPod(t *testing.T) {
 	}
 	if got := ServiceURL("web", "lab", 8080); got != "http://web.lab.svc.cluster.local:8080/" {
 		t.Errorf("ServiceURL on another port: %s", got)
+	}
+}
+
+// A run tidies up the finished client pods an earlier run could not
+// delete (its cluster stopped answering), and leaves running ones and
+// pods that are not lab's alone.
+func TestSendSweepsFinishedClientPods(t *testing.T) {
+	fastPolls(t)
+	fc := kubetest.New(t)
+	o := Options{Count: 1, Nonce: "n", UserAgent: "ua"}
+	pods := fc.CoreV1().Pods("default")
+	for name, phase := range map[string]corev1.PodPhase{
+		ClientPrefix + "done1": corev1.PodSucceeded,
+		ClientPrefix + "fail1": corev1.PodFailed,
+		ClientPrefix + "busy1": corev1.PodRunning,
+	} {
+		p := ClientPod("default", name, "curlimages/curl", "http://x", o)
+		p.Status.Phase = phase
+		if _, err := pods.Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mine := ClientPod("default", ClientPrefix+"notlab", "curlimages/curl", "http://x", o)
+	mine.Labels = map[string]string{"app.kubernetes.io/name": "lab-traffic"}
+	mine.Status.Phase = corev1.PodSucceeded
+	if _, err := pods.Create(context.Background(), mine, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c := Cluster{Client: fc, Namespace: "default", Service: "nginx-distroless", Port: 80, Image: "curlimages/curl"}
+	c.Logs = podLog(t, fc, o, "200 0.001\ndone\n")
+	if _, err := Send(context.Background(), c, Pod, o); err != nil {
+		t.Fatal(err)
+	}
+	got := clientPods(t, fc, "default")
+	sort.Strings(got)
+	if diff := cmp.Diff([]string{ClientPrefix + "busy1", ClientPrefix + "notlab"}, got); diff != "" {
+		t.Errorf("client pods left (-want +got):\n%s", diff)
 	}
 }

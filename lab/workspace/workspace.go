@@ -25,6 +25,8 @@ import (
 	"github.com/k8s-debug-lab/lab/checks/spec"
 	"github.com/k8s-debug-lab/lab/internal/i18n"
 	"github.com/k8s-debug-lab/lab/lab/labfolder"
+	"github.com/k8s-debug-lab/lab/lab/record"
+	"github.com/k8s-debug-lab/lab/lab/version"
 )
 
 // AssignmentDir is where a custom lab folder is copied in a workspace, so
@@ -45,8 +47,9 @@ type Options struct {
 	// AssignmentDir is the folder a custom assignment was loaded from; it
 	// is copied into the workspace. Empty for the built-in one.
 	AssignmentDir string
-	// Version is the lab release the workflow installs; anything but a
-	// release tag (vX.Y.Z) installs the latest release.
+	// Version is the lab the workflow installs, as Pin returned it: a
+	// release tag, a pseudo-version or a commit; Init refuses anything
+	// else, so that a course's grades never move under it.
 	Version string
 	// Lang is the language of the READMEs (English when empty); the
 	// workflow, read by GitHub, stays English.
@@ -69,6 +72,12 @@ type file struct {
 // Init writes the workspace into dir, creating it if needed.
 func Init(dir string, o Options) (Result, error) {
 	var res Result
+	if o.Version == "" {
+		return res, errors.New("no lab version for the workflow to install: give the release the course uses with --lab-version vX.Y.Z")
+	}
+	if _, _, err := Pin("", o.Version); err != nil {
+		return res, err
+	}
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return res, fmt.Errorf("%s is a file: give a folder for the workspace", dir)
 	}
@@ -177,14 +186,44 @@ func inLabDir(p string) bool {
 	return false
 }
 
-var release = regexp.MustCompile(`^v\d+\.\d+\.\d+$`)
+// commit is a build made by `make` between tags: git describe's
+// "v1.2.3-4-gabcdef0" or, with no tag yet, the bare abbreviated hash.
+var commit = regexp.MustCompile(`^(?:v\d+\.\d+\.\d+-\d+-g)?([0-9a-f]{7,40})$`)
 
-// installVersion is what `go install …@` takes: a release, or latest.
-func installVersion(v string) string {
-	if release.MatchString(v) {
-		return v
+// hash is a commit, which go install takes as a fixed version too.
+var hash = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
+
+// Pin says which lab the workflow installs: requested (lab init
+// --lab-version) when given, else own, this binary's version. The result
+// is always one fixed version, what `go install …@` takes, so that a
+// release in the middle of a course cannot change a grade a student
+// already has. warning is set when the pin is not a release (a
+// development build pins its own commit): lab init says it loudly. A
+// moving or unreproducible version (latest, a branch, a dirty tree, a
+// build that knows no version) is an error that says what to give.
+func Pin(own, requested string) (pin, warning string, err error) {
+	if requested != "" {
+		switch {
+		case version.IsRelease(requested), version.IsPseudo(requested), hash.MatchString(requested):
+			return requested, "", nil
+		case strings.Contains(requested, "dirty"):
+			return "", "", fmt.Errorf("--lab-version %s is a build of uncommitted changes, which no workflow can install: give a release tag, vX.Y.Z", requested)
+		default:
+			return "", "", fmt.Errorf("--lab-version %q is not one fixed version (latest, a branch or a range moves when lab is released, and grades move with it): give a release tag, vX.Y.Z", requested)
+		}
 	}
-	return "latest"
+	switch {
+	case version.IsRelease(own):
+		return own, "", nil
+	case strings.Contains(own, "dirty"):
+		return "", "", fmt.Errorf("this lab (%s) is a development build of uncommitted changes, which no workflow can install: give the release the course uses with --lab-version vX.Y.Z", own)
+	case version.IsPseudo(own):
+		return own, fmt.Sprintf("this lab is a development build: the workflow installs it, %s@%s, a commit that is not a release; for a course, give a release with --lab-version vX.Y.Z", Module, own), nil
+	}
+	if m := commit.FindStringSubmatch(own); m != nil {
+		return m[1], fmt.Sprintf("this lab is a development build (%s): the workflow installs its commit, %s@%s, which must be pushed to %s; for a course, give a release with --lab-version vX.Y.Z", own, Module, m[1], Module), nil
+	}
+	return "", "", fmt.Errorf("this lab (%s) is a development build that knows no version a workflow could install: give the release the course uses with --lab-version vX.Y.Z", own)
 }
 
 func title(a *spec.Assignment, lang i18n.Lang) string {
@@ -227,7 +266,7 @@ func workspaceReadme(a *spec.Assignment, flag string, lang i18n.Lang) string {
 	}
 	b.WriteString("\n" + p.Sprintf("`answers/README.md` says, step by step, which command writes each file.") + "\n\n")
 	b.WriteString(p.Sprintf("## Grading") + "\n\n")
-	b.WriteString(p.Sprintf("Every push runs `lab check` on GitHub (`%s`), offline: it\ngrades the files in `answers/` and shows the score in the Actions tab and in\nGitHub Classroom. Steps checked against your cluster are skipped there; run\n`lab check%s` on your machine, with the lab up, to prove them too.\nYour instructor grades the whole class with the same checks (`lab grade`).", WorkflowFile, flag) + "\n\n")
+	b.WriteString(p.Sprintf("Every push runs `lab check` on GitHub (`%s`), offline: it\ngrades the files in `answers/` and shows the score in the Actions tab and in\nGitHub Classroom. Run `lab check%s` on your machine with the lab up\nbefore you push: it proves the steps checked against your cluster and writes\n`answers/%s`, the lab record, the one file lab writes into\n`answers/`. Hand it in: the workflow and your instructor (`lab grade`) grade\nyour answers against what it recorded (those steps included, shown as\nrecorded live). An answer changed after the record fails until you run\n`lab check` with the lab up again; without a record the report says your\nanswers were not checked against a cluster.", WorkflowFile, flag, record.FileName) + "\n\n")
 	b.WriteString(p.Sprintf("Save each output as the command prints it: `lab` reads UTF-8 or UTF-16 (PowerShell),\nWindows line ends, colours and prompts; it never changes your files.\nOutputs copied from someone else (or from a write-up) carry the other\ncluster's sequence numbers, ports, times and UIDs, and are flagged.") + "\n")
 	return b.String()
 }
@@ -236,11 +275,12 @@ func answersReadme(a *spec.Assignment, flag string, lang i18n.Lang) string {
 	p := i18n.For(lang)
 	var b strings.Builder
 	b.WriteString("# " + p.Sprintf("Answers: %s", text(title(a, lang))) + "\n\n")
-	b.WriteString(p.Sprintf("Save here what each command prints, one file per step, as named below;\n`lab check%s` grades them and `lab check%s step-N` one step. `lab lesson list`\nshows the lesson for each step.", flag, flag) + "\n")
+	b.WriteString(p.Sprintf("Save here what each command prints, one file per step, as named below;\n`lab check%s` grades them and `lab check%s step-N` one step. `lab lesson list`\nshows the lesson for each step.", flag, flag) + "\n\n")
+	b.WriteString(p.Sprintf("`%s` is the one file lab writes here: `lab check` writes it\nwhen your lab's cluster answers (what the cluster showed, each step's verdict,\na checksum of each file). Hand it in with the answers; after changing an\nanswer, run `lab check` with the lab up again.", record.FileName) + "\n")
 	for _, s := range a.Steps {
 		fmt.Fprintf(&b, "\n## %s: %s (%s)\n\n", s.ID, text(s.Title.In(lang)), p.Sprintf("%d points", s.Points))
 		if !s.Graded() {
-			b.WriteString(p.Sprintf("Nothing to save: `lab check` proves this step against your lab's cluster\n(it is skipped offline, as in the GitHub workflow).") + "\n")
+			b.WriteString(p.Sprintf("Nothing to save: `lab check` proves this step against your lab's cluster\nand records it in `%s`, from which the GitHub workflow scores it.", record.FileName) + "\n")
 			continue
 		}
 		b.WriteString(p.Sprintf("- Save: %s", answersFiles(p, s)) + "\n")
@@ -280,7 +320,11 @@ func workflow(a *spec.Assignment, flag, version string) string {
 	return `# GitHub Classroom autograding for "` + oneLine(title(a, i18n.English)) + `", written by lab init.
 # On every push it grades the files in answers/ with lab check, offline (no
 # cluster is needed), shows lab's report in the log, and reports the score to
-# GitHub Classroom through its grading reporter.
+# GitHub Classroom through its grading reporter. It grades against the lab
+# record answers/` + record.FileName + ` that lab check writes when the student's
+# cluster answers; without one, the report says the answers were not checked
+# against a cluster. To fail a hand-in without a record, add --require-record
+# to both lab check lines below (or set record: required in the assignment).
 name: Autograding Tests
 on:
   - push
@@ -303,7 +347,9 @@ jobs:
           go-version: "1.26"
           cache: false
       - name: Install lab
-        run: go install ` + Module + `/cmd/lab@` + installVersion(version) + `
+        # One fixed version for the whole course: a later release cannot
+        # change a grade a student already has.
+        run: go install ` + Module + `/cmd/lab@` + version + `
       - name: Grade answers/
         id: lab
         run: |
@@ -336,7 +382,8 @@ jobs:
 // included.
 const gitignore = `# Written by lab init. Everything in answers/ is handed in (a step-5.pcap
 # too): do not ignore it. Only what editors, systems and the grading
-# workflow leave behind is ignored.
+# workflow leave behind is ignored. answers/` + record.FileName + `, which lab check
+# writes, is handed in with the answers: keep it.
 .DS_Store
 Thumbs.db
 *.swp
@@ -345,4 +392,5 @@ Thumbs.db
 .vscode/
 /bin/
 /lab-result.json
+!/answers/` + record.FileName + `
 `

@@ -92,6 +92,62 @@ func TestInitRussian(t *testing.T) {
 	}
 }
 
+// Pin decides the one version a course's workflow installs, whatever
+// built the lab that writes it.
+func TestPin(t *testing.T) {
+	for _, tc := range []struct {
+		name, own, requested string
+		want                 string
+		warn                 bool
+		err                  string
+	}{
+		{name: "a release pins itself", own: "v1.2.3", want: "v1.2.3"},
+		{name: "a pre-release pins itself", own: "v1.3.0-rc.1", want: "v1.3.0-rc.1"},
+		{name: "the flag wins", own: "v1.2.3", requested: "v1.2.4", want: "v1.2.4"},
+		{name: "a dev build with the flag", own: "dev", requested: "v1.2.3", want: "v1.2.3"},
+		{name: "a commit given", own: "dev", requested: "6cca3d0", want: "6cca3d0"},
+		{name: "go build pins its pseudo-version", own: "v0.0.0-20261205051037-6cca3d0abcde", want: "v0.0.0-20261205051037-6cca3d0abcde", warn: true},
+		{name: "make between tags pins the commit", own: "v1.2.3-4-g6cca3d0", want: "6cca3d0", warn: true},
+		{name: "make before any tag pins the commit", own: "6cca3d0", want: "6cca3d0", warn: true},
+		{name: "latest is refused", own: "v1.2.3", requested: "latest", err: "not one fixed version"},
+		{name: "a branch is refused", own: "dev", requested: "main", err: "not one fixed version"},
+		{name: "a dirty flag is refused", own: "dev", requested: "v1.2.3-dirty", err: "uncommitted changes"},
+		{name: "a dirty build is refused", own: "v1.2.3-4-g6cca3d0-dirty", err: "uncommitted changes"},
+		{name: "a dirty go build is refused", own: "v0.0.0-20261205051037-6cca3d0abcde+dirty", err: "uncommitted changes"},
+		{name: "a build with no version is refused", own: "dev", err: "--lab-version vX.Y.Z"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pin, warning, err := workspace.Pin(tc.own, tc.requested)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got %q, %v; want an error with %q", pin, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pin != tc.want || (warning != "") != tc.warn {
+				t.Errorf("got %q (warning %q), want %q (warning %v)", pin, warning, tc.want, tc.warn)
+			}
+			if tc.warn && !strings.Contains(warning, pin) {
+				t.Errorf("the warning does not say what the workflow installs: %s", warning)
+			}
+		})
+	}
+}
+
+// Init refuses to write a workflow that installs a moving version.
+func TestInitRefusesLatest(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := workspace.Init(dir, workspace.Options{Assignment: builtin(t), Version: "latest"}); err == nil {
+		t.Fatal("a workflow installing lab@latest was written")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files were written: %v", entries)
+	}
+}
+
 // The workflow is what GitHub Classroom runs: valid YAML, lab check in
 // classroom format offline, its result handed to the reporter.
 func TestWorkflow(t *testing.T) {
@@ -100,8 +156,8 @@ func TestWorkflow(t *testing.T) {
 		custom           bool
 	}{
 		{"v1.2.3", "@v1.2.3", false},
-		{"dev", "@latest", false},
-		{"v1.2.3-4-gabcdef-dirty", "@latest", true},
+		{"v0.0.0-20261205051037-6cca3d0abcde", "@v0.0.0-20261205051037-6cca3d0abcde", false},
+		{"6cca3d0", "@6cca3d0", true},
 	} {
 		dir := t.TempDir()
 		o := workspace.Options{Assignment: builtin(t), Version: tc.version}
@@ -184,7 +240,7 @@ func TestInitNeverOverwrites(t *testing.T) {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
 		os.WriteFile(filepath.Join(dir, f), []byte(data), 0o644)
 	}
-	res, err := workspace.Init(dir, workspace.Options{Assignment: builtin(t)})
+	res, err := workspace.Init(dir, workspace.Options{Assignment: builtin(t), Version: "v1.2.3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,14 +260,14 @@ func TestInitNeverOverwrites(t *testing.T) {
 		t.Errorf("lab init wrote into an existing answers folder: %v", entries)
 	}
 	// A second run keeps everything.
-	res, err = workspace.Init(dir, workspace.Options{Assignment: builtin(t)})
+	res, err = workspace.Init(dir, workspace.Options{Assignment: builtin(t), Version: "v1.2.3"})
 	if err != nil || len(res.Created) != 0 {
 		t.Errorf("second run created %v (%v)", res.Created, err)
 	}
 
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o644)
-	if _, err := workspace.Init(file, workspace.Options{Assignment: builtin(t)}); err == nil || !strings.Contains(err.Error(), "is a file") {
+	if _, err := workspace.Init(file, workspace.Options{Assignment: builtin(t), Version: "v1.2.3"}); err == nil || !strings.Contains(err.Error(), "is a file") {
 		t.Errorf("Init into a file: %v", err)
 	}
 }
@@ -233,7 +289,7 @@ func TestWorkflowScriptRuns(t *testing.T) {
 		t.Fatalf("building lab: %v\n%s", err, out)
 	}
 	dir := t.TempDir()
-	if _, err := workspace.Init(dir, workspace.Options{Assignment: builtin(t)}); err != nil {
+	if _, err := workspace.Init(dir, workspace.Options{Assignment: builtin(t), Version: "v1.2.3"}); err != nil {
 		t.Fatal(err)
 	}
 	seed, _ := filepath.Abs("../../checks/testdata/answers/seed")
@@ -301,7 +357,7 @@ func TestWorkflowScriptRuns(t *testing.T) {
 			passed = append(passed, strings.SplitN(tc.Name, ":", 2)[0])
 		}
 	}
-	if res.Version != 1 || res.Status != "fail" || res.MaxScore != 11 || !slices.Equal(passed, []string{"step-5", "star"}) {
+	if res.Version != 1 || res.Status != "fail" || res.MaxScore != 11 || !slices.Equal(passed, []string{"not checked against a cluster", "step-5", "star"}) {
 		t.Errorf("classroom result: %+v", res)
 	}
 }

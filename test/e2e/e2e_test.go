@@ -32,6 +32,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const (
@@ -89,6 +91,7 @@ func TestE2E(t *testing.T) {
 		fn   func(*testing.T, *env)
 	}{
 		{"cluster/up", clusterUp},
+		{"cluster/guard", clusterGuard},
 		{"cluster/listeners", clusterListeners},
 		{"lab/build", labBuild},
 		{"lab/up", labUp},
@@ -108,11 +111,18 @@ func TestE2E(t *testing.T) {
 		{"lab/seed-fails-live", labSeedFailsLive},
 		{"lab/check-ru", labCheckRussian},
 		{"lab/second-lab", labSecondLab},
+		{"faults", faults},
 		{"lab/reset", labReset},
+		// After the reset: a new pod without ephemeral containers, as a
+		// student who starts over gets.
+		{"lessons/run", lessonRunner},
 		{"lab/down", labDown},
 	}
 	defer func() {
 		saveFixtures(t, e)
+		// Every lab command has run and kube-proxy has synced many times:
+		// the guard must still come first.
+		t.Run("cluster/guard-at-end", func(t *testing.T) { clusterGuard(t, e) })
 		t.Run("cleanup", cleanup(e))
 		t.Run("cluster/down", clusterDown(e))
 	}()
@@ -126,6 +136,43 @@ func TestE2E(t *testing.T) {
 }
 
 // ---------------------------------------------------------------- cluster
+
+// clusterGuard asserts, from the rules alone (no packet leaves the machine to
+// test it), that the jump to the harness's guard is the first rule of mangle
+// FORWARD, which netfilter runs before any filter FORWARD rule kube-proxy
+// writes, and that the guard holds its three rules.
+func clusterGuard(t *testing.T, e *env) {
+	guard, bridge := harnessEnv(t, e, "GUARD"), harnessEnv(t, e, "BRIDGE")
+	fwd, err := run(t, 30*time.Second, "iptables", "-w", "-t", "mangle", "-S", "FORWARD")
+	if err != nil {
+		t.Fatalf("iptables -t mangle -S FORWARD: %v\n%s", err, fwd)
+	}
+	rules := []string{}
+	for _, l := range strings.Split(strings.TrimSpace(fwd), "\n") {
+		if strings.HasPrefix(l, "-A ") {
+			rules = append(rules, l)
+		}
+	}
+	if len(rules) == 0 || rules[0] != "-A FORWARD -j "+guard {
+		t.Errorf("mangle FORWARD does not start with the jump to %s:\n%s", guard, fwd)
+	}
+	chain, err := run(t, 30*time.Second, "iptables", "-w", "-t", "mangle", "-S", guard)
+	if err != nil {
+		t.Fatalf("iptables -t mangle -S %s: %v\n%s", guard, err, chain)
+	}
+	want := []string{
+		"-N " + guard,
+		"-A " + guard + " -i " + bridge + " -o " + bridge + " -j ACCEPT",
+		"-A " + guard + " -i " + bridge + " -j DROP",
+		"-A " + guard + " -o " + bridge + " -j DROP",
+	}
+	if diff := cmp.Diff(want, strings.Split(strings.TrimSpace(chain), "\n")); diff != "" {
+		t.Errorf("%s rules (-want +got):\n%s", guard, diff)
+	}
+	if out, err := run(t, 30*time.Second, "iptables", "-w", "-t", "mangle", "-L", "FORWARD", "--line-numbers", "-n"); err == nil {
+		t.Logf("mangle FORWARD:\n%s", out)
+	}
+}
 
 // recordHost notes what cluster/down must give back: ip_forward and the
 // network links.

@@ -18,6 +18,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,12 +126,94 @@ func TestKind(t *testing.T) {
 	if !keep {
 		t.Cleanup(func() { k.downIfUp(t) })
 	}
-	if !kindClusterUp(t, k) {
-		return
+	if kindClusterUp(t, k) {
+		t.Run("up again changes nothing", k.upAgain(script("kind-config.yaml")))
+		t.Run("solve and check", k.solveAndCheck)
+		if !keep {
+			t.Run("down", k.down)
+		}
 	}
-	t.Run("up again changes nothing", k.upAgain(script("kind-config.yaml")))
-	t.Run("solve and check", k.solveAndCheck)
 	if !keep {
+		t.Run("offline bundle", k.offlineBundle(script, script("kind-config.yaml")))
+	}
+}
+
+// offlineBundle is the classroom without a registry: a bundle saved from
+// the images this leg has, a fresh dockerd with an empty data root and no
+// registry (the kind config's mirror points at the stopped one, so any
+// pull fails), `lab up --bundle`, nothing pulled, solve and check pass,
+// down leaves nothing.
+func (k *kindLeg) offlineBundle(script func(string) string, config string) func(*testing.T) {
+	return func(t *testing.T) {
+		if _, err := kindRun(t, time.Minute, nil, k.lab, "bundle", "--help"); err != nil {
+			t.Skip("this lab binary has no bundle command")
+		}
+		k.downIfUp(t)
+		cache := os.Getenv("LAB_E2E_CACHE")
+		if cache == "" {
+			cache = "/var/cache/lab-e2e"
+		}
+		done, _ := filepath.Glob(filepath.Join(cache, "images-*", "tars", ".done"))
+		if len(done) == 0 {
+			t.Fatalf("no image tarballs under %s: run test/e2e/cluster/harness build", cache)
+		}
+		tars, _ := filepath.Glob(filepath.Join(filepath.Dir(done[len(done)-1]), "*.tar"))
+		for _, tar := range tars {
+			k.docker(t, "load", "-i", tar)
+		}
+		bundle := filepath.Join(t.TempDir(), "lab-bundle.tar")
+		start := time.Now()
+		out, err := kindRun(t, 15*time.Minute, k.env, k.lab, "bundle", "save", "--node-image", k.image, bundle)
+		if err != nil {
+			t.Fatalf("lab bundle save: %v\n%s", err, kindTail(out, 20))
+		}
+		fi, _ := os.Stat(bundle)
+		t.Logf("lab bundle save took %s, %d MB:\n%s", time.Since(start).Round(time.Second), fi.Size()>>20, kindTail(out, 8))
+
+		// A fresh engine: nothing in it, and no registry anywhere.
+		if out, err := kindRun(t, 2*time.Minute, nil, script("dockerd.sh"), "stop"); err != nil {
+			t.Fatalf("stopping dockerd: %v\n%s", err, out)
+		}
+		fresh, err := os.MkdirTemp("/var/lib", "lab-docker-fresh-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		freshEnv := []string{"LAB_KIND_DOCKER_ROOT=" + fresh}
+		defer func() {
+			if out, err := kindRun(t, 2*time.Minute, freshEnv, script("dockerd.sh"), "stop"); err != nil {
+				t.Errorf("stopping the fresh dockerd: %v\n%s", err, out)
+			}
+			os.RemoveAll(fresh)
+		}()
+		if out, err := kindRun(t, 2*time.Minute, freshEnv, script("dockerd.sh"), "start"); err != nil {
+			t.Fatalf("starting a fresh dockerd: %v\n%s", err, out)
+		}
+		if imgs := k.docker(t, "images", "-q"); imgs != "" {
+			t.Fatalf("the fresh engine holds images: %s", imgs)
+		}
+		from := time.Now().Add(-time.Second).Unix()
+
+		start = time.Now()
+		out, err = kindRun(t, 15*time.Minute, k.env, k.lab, "up", "--provider", "kind", "--bundle", bundle, "--kind-config", config, "--timeout", "5m")
+		if err != nil {
+			t.Fatalf("lab up --bundle: %v\n%s", err, kindTail(out, 40))
+		}
+		t.Logf("lab up --bundle took %s", time.Since(start).Round(time.Second))
+		pulls := k.docker(t, "events", "--since", fmt.Sprint(from), "--until", fmt.Sprint(time.Now().Unix()),
+			"--filter", "type=image", "--filter", "event=pull", "--format", "{{.Actor.ID}}")
+		if pulls != "" {
+			t.Errorf("the engine pulled during lab up --bundle: %s", pulls)
+		}
+		events := k.kubectl(t, "get", "events", "-A", "-o", "jsonpath={range .items[*]}{.reason} {.message}{\"\\n\"}{end}")
+		for _, line := range strings.Split(events, "\n") {
+			if strings.HasPrefix(line, "Pulling ") || (strings.HasPrefix(line, "Failed ") && strings.Contains(line, "pull")) {
+				t.Errorf("a node pulled an image: %s", line)
+			}
+		}
+		if !kindClusterUp(t, k) {
+			t.Fatal("the lab pod is not Ready after lab up --bundle")
+		}
+		t.Run("solve and check", k.solveAndCheck)
 		t.Run("down", k.down)
 	}
 }
@@ -174,12 +257,8 @@ func (k *kindLeg) upAgain(config string) func(*testing.T) {
 	}
 }
 
-// solveAndCheck runs the autopilot and the grader on its answers, when this
-// lab binary has them.
+// solveAndCheck runs the autopilot and the grader on its answers.
 func (k *kindLeg) solveAndCheck(t *testing.T) {
-	if _, err := kindRun(t, time.Minute, nil, k.lab, "solve", "--help"); err != nil {
-		t.Skip("this lab binary has no solve command yet")
-	}
 	answers := filepath.Join(t.TempDir(), "answers")
 	start := time.Now()
 	out, err := kindRun(t, 20*time.Minute, k.env, k.lab, "solve", "all", "--answers", answers)
@@ -224,8 +303,11 @@ func kindClusterUp(t *testing.T, k *kindLeg) bool {
 }
 
 // downIfUp deletes the cluster when a step failed before down ran.
+// With no dockerd answering (the offline bundle part stops its own),
+// there is no cluster either.
 func (k *kindLeg) downIfUp(t *testing.T) {
-	if ps := k.docker(t, "ps", "-aq", "--filter", "label=io.x-k8s.kind.cluster=lab"); ps == "" {
+	ps, err := kindRun(t, time.Minute, k.env, "docker", "ps", "-aq", "--filter", "label=io.x-k8s.kind.cluster=lab")
+	if err != nil || strings.TrimSpace(ps) == "" {
 		return
 	}
 	if out, err := kindRun(t, 5*time.Minute, k.env, k.lab, "down", "--provider", "kind", "--yes"); err != nil {

@@ -150,9 +150,12 @@ type checkReport struct {
 	} `json:"results"`
 }
 
-func labCheck(t *testing.T, e *env, answers string) (checkReport, int, string) {
+// labCheck runs lab check on an answers folder: every step, or the
+// steps named.
+func labCheck(t *testing.T, e *env, answers string, steps ...string) (checkReport, int, string) {
 	t.Helper()
-	out, errOut, code := labRun(t, e, 2*time.Minute, "check", "--answers", answers, "-o", "json")
+	args := append(append([]string{"check"}, steps...), "--answers", answers, "-o", "json")
+	out, errOut, code := labRun(t, e, 2*time.Minute, args...)
 	var rep checkReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("lab check -o json: %v\n%s\n%s", err, out, errOut)
@@ -194,12 +197,20 @@ func labSolveAll(t *testing.T, e *env) {
 	if after, _ := os.ReadFile(filepath.Join(e.labAnswers, "step-5.txt")); string(after) != string(before) {
 		t.Error("lab solve changed an existing answer without --force")
 	}
+	// Here, while the answers folder (this subtest's) still exists.
+	t.Run("record-offline", func(t *testing.T) { labRecordOffline(t, e) })
 }
 
 // The write-up's outputs come from another cluster: live, they fail and say
 // what differs.
 func labSeedFailsLive(t *testing.T, e *env) {
-	rep, code, out := labCheck(t, e, "../../checks/testdata/answers/seed")
+	// A live lab check writes its record into the answers folder: a copy,
+	// never the repository's testdata.
+	seed := filepath.Join(t.TempDir(), "seed")
+	if err := os.CopyFS(seed, os.DirFS("../../checks/testdata/answers/seed")); err != nil {
+		t.Fatal(err)
+	}
+	rep, code, out := labCheck(t, e, seed)
 	if code != 1 || rep.Offline {
 		t.Fatalf("lab check on the seed: exit %d, offline %v; want 1, live:\n%s", code, rep.Offline, out)
 	}
@@ -260,5 +271,57 @@ func labDown(t *testing.T, e *env) {
 	labOK(t, e, 3*time.Minute, "down", "--yes")
 	if left := kubectl(t, e, 30*time.Second, "get", "all", "-A", "-l", managedByLab, "-o", "name"); left != "" {
 		t.Errorf("lab down left: %s", left)
+	}
+}
+
+// labRecordOffline grades lab solve's answers without the cluster, against
+// the lab record the live lab check of labSolveAll wrote: steps 1 and 2
+// are scored from it, 13/13; an answer edited after it is named.
+func labRecordOffline(t *testing.T, e *env) {
+	rec := filepath.Join(e.labAnswers, "lab-record.json")
+	data, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatalf("no lab record after a live lab check: %v", err)
+	}
+	if len(data) >= 64<<10 || !strings.Contains(string(data), `"format": "lab-record/v1"`) || !strings.Contains(string(data), e.podIP) {
+		t.Errorf("lab record (%d bytes) lacks its format or the pod's IP %s:\n%s", len(data), e.podIP, data)
+	}
+	offline := func(answers string) (checkReport, int, string) {
+		out, errOut, code := labRun(t, e, time.Minute, "check", "--offline", "--answers", answers, "-o", "json")
+		var rep checkReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("lab check --offline -o json: %v\n%s\n%s", err, out, errOut)
+		}
+		return rep, code, out
+	}
+	rep, code, out := offline(e.labAnswers)
+	msgs := map[string]string{}
+	for _, r := range rep.Results {
+		msgs[r.Step] = r.Status + ": " + r.Message
+	}
+	if code != 0 || !rep.Offline || rep.Summary.Points != 13 || rep.Summary.MaxPoints != 13 ||
+		!strings.HasPrefix(msgs["step-1"], "pass: recorded live at ") || !strings.HasPrefix(msgs["step-2"], "pass: recorded live at ") {
+		t.Errorf("lab check --offline with the record: exit %d, offline %v, %d/%d points, step-1 %q, step-2 %q:\n%s",
+			code, rep.Offline, rep.Summary.Points, rep.Summary.MaxPoints, msgs["step-1"], msgs["step-2"], out)
+	}
+
+	edited := filepath.Join(t.TempDir(), "answers")
+	if err := os.CopyFS(edited, os.DirFS(e.labAnswers)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(edited, "step-6.txt"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\n")
+	f.Close()
+	rep, code, out = offline(edited)
+	for _, r := range rep.Results {
+		if r.Step == "step-6" && (r.Status != "fail" || !strings.Contains(r.Message, "step-6.txt changed after the lab record was made")) {
+			t.Errorf("step-6 edited after the record: %s %q", r.Status, r.Message)
+		}
+	}
+	if code != 1 || rep.Summary.Points != 12 {
+		t.Errorf("an answer edited after the record: exit %d, %d points, want 1, 12:\n%s", code, rep.Summary.Points, out)
 	}
 }

@@ -2,7 +2,6 @@ package kubectl
 
 import (
 	"bytes"
-	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,14 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/k8s-debug-lab/lab/checks/decode"
+	"github.com/k8s-debug-lab/lab/checks/parse/internal/parsetest"
 	"github.com/k8s-debug-lab/lab/internal/golden"
 )
-
-// testLines decodes a sample the way lab check decodes an answers file.
-func testLines(b []byte) iter.Seq[[]byte] {
-	return decode.New(bytes.NewReader(b)).Lines()
-}
 
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
@@ -31,7 +25,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var b strings.Builder
-			for r := range Parse(testLines(in)) {
+			for r := range Parse(parsetest.Lines(in)) {
 				b.WriteString(r.String() + "\n")
 			}
 			got := b.String()
@@ -64,7 +58,7 @@ func TestRows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for r := range Parse(testLines([]byte(tt.in))) {
+			for r := range Parse(parsetest.Lines([]byte(tt.in))) {
 				got = append(got, r.String())
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -84,7 +78,7 @@ func TestHasAddress(t *testing.T) {
 		{"nginx-distroless   1/1     Running   0          8m56s", false},
 	} {
 		var got []bool
-		for r := range Parse(testLines([]byte(tt.in))) {
+		for r := range Parse(parsetest.Lines([]byte(tt.in))) {
 			got = append(got, r.HasAddress())
 		}
 		if diff := cmp.Diff([]bool{tt.want}, got); diff != "" {
@@ -94,16 +88,12 @@ func TestHasAddress(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	for _, file := range files {
-		b, _ := os.ReadFile(file)
-		f.Add(b)
-	}
+	parsetest.Corpus[[]byte](f, 0, "testdata/*.txt")
 	f.Add([]byte("a 1/1 b 0 (x\n(  (( ) a"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		lines := bytes.Count(in, []byte("\n")) + 1
 		n := 0
-		for r := range Parse(testLines(in)) {
+		for r := range Parse(parsetest.Lines(in)) {
 			n++
 			if len(r.Extra) > maxCols {
 				t.Fatalf("unbounded extra cells: %d", len(r.Extra))
@@ -116,30 +106,10 @@ func FuzzParse(f *testing.F) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	var one []byte
-	for _, f := range []string{"public_all_namespaces_restarts_ago.txt", "public_wide_minikube.txt", "seed_headerless_wide.txt"} {
-		d, err := os.ReadFile(filepath.Join("testdata", f))
-		if err != nil {
-			b.Fatal(err)
-		}
-		one = append(one, d...)
-	}
-	var big []byte
-	for len(big) < 1<<20 {
-		big = append(big, one...)
-	}
-	lines := bytes.Split(big, []byte("\n"))
-	b.SetBytes(int64(len(big)))
-	b.ReportAllocs()
+	lines := parsetest.BenchLines(b, 1<<20, "testdata/public_all_namespaces_restarts_ago.txt", "testdata/public_wide_minikube.txt", "testdata/seed_headerless_wide.txt")
 	for b.Loop() {
 		n := 0
-		for r := range Parse(func(yield func([]byte) bool) {
-			for _, l := range lines {
-				if !yield(l) {
-					return
-				}
-			}
-		}) {
+		for r := range Parse(parsetest.Seq(lines)) {
 			if r.Kind == Pod {
 				n++
 			}

@@ -2,7 +2,6 @@ package ls
 
 import (
 	"bytes"
-	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,18 +9,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/k8s-debug-lab/lab/checks/decode"
+	"github.com/k8s-debug-lab/lab/checks/parse/internal/parsetest"
 	"github.com/k8s-debug-lab/lab/internal/golden"
 )
 
 // testLines decodes a sample the way lab check decodes an answers file.
-func testLines(b []byte) iter.Seq[[]byte] {
-	return decode.New(bytes.NewReader(b)).Lines()
-}
 
 func parseString(s string) []string {
 	var got []string
-	for r := range Parse(testLines([]byte(s))) {
+	for r := range Parse(parsetest.Lines([]byte(s))) {
 		got = append(got, r.String())
 	}
 	return got
@@ -61,7 +57,7 @@ func summarise(t *testing.T, in []byte) summary {
 	t.Helper()
 	var s summary
 	seen := map[string]bool{}
-	for r := range Parse(testLines(in)) {
+	for r := range Parse(parsetest.Lines(in)) {
 		switch r.Kind {
 		case Entry:
 			if !r.IsDotEntry() {
@@ -241,17 +237,13 @@ func TestLines(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	for _, file := range files {
-		b, _ := os.ReadFile(file)
-		f.Add(b)
-	}
+	parsetest.Corpus[[]byte](f, 0, "testdata/*.txt")
 	f.Add([]byte("drwxr-xr-x 1 a b 1 Jan 1 00:00 $'\\"))
 	f.Add([]byte("lrwxrwxrwx 1 a b 1 Jan 1 00:00 'x' -> '"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		lines := bytes.Count(in, []byte("\n")) + 1
 		n := 0
-		for r := range Parse(testLines(in)) {
+		for r := range Parse(parsetest.Lines(in)) {
 			n++
 			if len(r.Name) > len(in)+4*maxPath || len(r.Dir) > maxPath+len(in) || len(r.Names) > 64 {
 				t.Fatalf("unbounded record %v", r)
@@ -264,30 +256,10 @@ func FuzzParse(f *testing.F) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	var one []byte
-	for _, f := range []string{"gnu_la.txt", "busybox_lahF.txt"} {
-		d, err := os.ReadFile(filepath.Join("testdata", f))
-		if err != nil {
-			b.Fatal(err)
-		}
-		one = append(one, d...)
-	}
-	var big []byte
-	for len(big) < 1<<20 {
-		big = append(big, one...)
-	}
-	lines := bytes.Split(big, []byte("\n"))
-	b.SetBytes(int64(len(big)))
-	b.ReportAllocs()
+	lines := parsetest.BenchLines(b, 1<<20, "testdata/gnu_la.txt", "testdata/busybox_lahF.txt")
 	for b.Loop() {
 		n := 0
-		for r := range Parse(func(yield func([]byte) bool) {
-			for _, l := range lines {
-				if !yield(l) {
-					return
-				}
-			}
-		}) {
+		for r := range Parse(parsetest.Seq(lines)) {
 			if r.Kind == Entry {
 				n++
 			}

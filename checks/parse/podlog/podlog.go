@@ -164,10 +164,31 @@ type Parser struct {
 	json []byte // decoded json "log" value
 	jtim []byte
 	jstr []byte
+	// A terminal copy hard-wraps a long record into several lines. held
+	// keeps the lines of a record that may continue (a json-file line
+	// whose JSON is not closed, a CRI line whose message is no nginx
+	// line): ends[i] is where the i-th line ends in held.
+	held     []byte
+	ends     []int
+	heldKind Format
+	joinBuf  []byte
+	// cur is the current line without its leading blanks: a held line
+	// keeps its trailing ones, which may be the blank at the break.
+	cur []byte
 }
+
+// MaxWrapped bounds how many lines of a hard-wrapped record are joined: a
+// 16 KiB record at 80 columns is 200 lines, but access entries are a few
+// hundred bytes, and a held line must not swallow a whole file.
+const MaxWrapped = 8
 
 // Parse yields a Record for every non-blank line, except partial pieces,
 // which are held back and yielded joined with the piece that ends them.
+//
+// A record a terminal copy broke over several lines is joined again: a
+// json-file line whose JSON closes on a later line, a CRI line whose
+// message becomes an nginx line once the next lines are added (with the
+// blank a copy drops at the break, if need be).
 func Parse(lines iter.Seq[[]byte]) iter.Seq[Record] {
 	return func(yield func(Record) bool) {
 		var p Parser
@@ -182,6 +203,9 @@ func Parse(lines iter.Seq[[]byte]) iter.Seq[Record] {
 
 // Close yields the messages whose last piece never came.
 func (p *Parser) Close(yield func(Record) bool) bool {
+	if !p.flush(yield) {
+		return false
+	}
 	for i := range p.part {
 		pt := &p.part[i]
 		if pt.pieces == 0 {
@@ -200,6 +224,142 @@ func (p *Parser) Close(yield func(Record) bool) bool {
 // Line parses one line and hands what it completes to yield; false when
 // yield asked to stop.
 func (p *Parser) Line(line []byte, yield func(Record) bool) bool {
+	if len(p.ends) > 0 {
+		if ok, done := p.resume(line, yield); ok {
+			return done
+		}
+		if !p.flush(yield) {
+			return false
+		}
+	}
+	return p.line(line, true, yield)
+}
+
+// resume tries line as the continuation of the held record. ok is false
+// when it is not one: the held lines then stand as they are.
+func (p *Parser) resume(line []byte, yield func(Record) bool) (ok, done bool) {
+	t := bytes.TrimSpace(line)
+	if len(t) == 0 || len(p.ends) >= MaxWrapped || p.startsRecord(t) || !isLoose(t) {
+		return false, true
+	}
+	var (
+		best     Record
+		bestRank = -1
+		bestSep  string
+	)
+	for _, sep := range []string{"", " "} {
+		// a copy may drop the blank at the break; JSON tells by itself
+		// whether it is whole
+		if sep != "" && p.heldKind == JSON {
+			break
+		}
+		p.joinBuf = append(append(append(p.joinBuf[:0], p.held...), sep...), line...)
+		var (
+			got  Record
+			took bool
+		)
+		keep := func(r Record) bool { got, took = r, true; return true }
+		r := Record{Line: p.joinBuf}
+		if p.heldKind == JSON {
+			if ok, _ := p.jsonLine(&r, p.joinBuf, keep); !ok {
+				continue
+			}
+			if !took { // a partial piece, now held by addPiece
+				p.held, p.ends = p.held[:0], p.ends[:0]
+				return true, true
+			}
+		} else {
+			p.cri(&r, p.joinBuf, false, keep)
+		}
+		if rank := messageRank(&got); took && rank > bestRank {
+			best, bestRank, bestSep = got, rank, sep
+		}
+	}
+	if bestRank < 0 || p.heldKind == CRI && best.Content == Other {
+		// not whole yet: keep the line, the record may go on
+		p.held = append(p.held, line...)
+		p.ends = append(p.ends, len(p.held))
+		return true, true
+	}
+	if p.heldKind == CRI { // best's slices point into joinBuf, which the last try rebuilt
+		p.joinBuf = append(append(append(p.joinBuf[:0], p.held...), bestSep...), line...)
+		var got Record
+		r := Record{Line: p.joinBuf}
+		p.cri(&r, p.joinBuf, false, func(r Record) bool { got = r; return true })
+		best = got
+	}
+	p.held, p.ends = p.held[:0], p.ends[:0]
+	return true, yield(best)
+}
+
+// messageRank orders the readings of a joined record: an access entry
+// with all its fields beats one cut short, which beats an error-log line,
+// which beats anything else.
+func messageRank(r *Record) int {
+	switch r.Content {
+	case Access:
+		if r.Access.HasAgent {
+			return 3
+		}
+		return 2
+	case NginxError:
+		return 1
+	}
+	return 0
+}
+
+// isLoose reports whether t, read alone, would be an unknown line: only
+// such a line can be the rest of a record a copy wrapped.
+func isLoose(t []byte) bool {
+	var r Record
+	r.Msg = t
+	if classify(&r); r.Content != Other || isContainerNoise(t) {
+		return false
+	}
+	return noise(&r, t) == Unknown
+}
+
+// startsRecord reports whether t is a framed line of its own, so that it
+// cannot continue a held one.
+func (p *Parser) startsRecord(t []byte) bool {
+	if t[0] == '{' {
+		return bytes.HasPrefix(t, []byte(`{"log":`))
+	}
+	if n := timestampLen(t); n > 0 && n < len(t) && t[n] == ' ' {
+		return true
+	}
+	return false
+}
+
+// flush yields the held lines one by one, as lines that continue nothing.
+func (p *Parser) flush(yield func(Record) bool) bool {
+	if len(p.ends) == 0 {
+		return true
+	}
+	// line with mayHold false never holds, so held stays as it is here
+	defer func() { p.held, p.ends = p.held[:0], p.ends[:0] }()
+	start := 0
+	for _, end := range p.ends {
+		if !p.line(p.held[start:end], false, yield) {
+			return false
+		}
+		start = end
+	}
+	return true
+}
+
+// hold keeps t as the start of a record that may continue on the next line.
+func (p *Parser) hold(t []byte, f Format) {
+	if bytes.HasPrefix(p.cur, t) {
+		t = p.cur
+	}
+	p.held = append(p.held[:0], t...)
+	p.ends = append(p.ends[:0], len(p.held))
+	p.heldKind = f
+}
+
+func (p *Parser) line(line []byte, mayHold bool, yield func(Record) bool) bool {
+	p.cur = bytes.TrimLeft(line, " \t")
 	t := bytes.TrimSpace(line)
 	if len(t) == 0 {
 		return true
@@ -207,7 +367,7 @@ func (p *Parser) Line(line []byte, yield func(Record) bool) bool {
 	var r Record
 	r.Line = line
 	if len(t) > 0 && t[0] >= '0' && t[0] <= '9' {
-		if ok, done := p.cri(&r, t, yield); ok {
+		if ok, done := p.cri(&r, t, mayHold, yield); ok {
 			return done
 		}
 	}
@@ -215,13 +375,17 @@ func (p *Parser) Line(line []byte, yield func(Record) bool) bool {
 		if ok, done := p.jsonLine(&r, t, yield); ok {
 			return done
 		}
+		if mayHold && bytes.HasPrefix(t, []byte(`{"log":"`)) && t[len(t)-1] != '}' {
+			p.hold(t, JSON)
+			return true
+		}
 	}
 	// "0.log:2026-…" from grep -H or tail of several files without headers
 	if i := bytes.Index(t, []byte(".log:")); i > 0 && i < 1024 && i+5 < len(t) {
 		rest := t[i+5:]
 		r.Path = t[:i+4]
 		if rest[0] >= '0' && rest[0] <= '9' {
-			if ok, done := p.cri(&r, rest, yield); ok {
+			if ok, done := p.cri(&r, rest, false, yield); ok {
 				return done
 			}
 		} else if rest[0] == '{' {
@@ -245,7 +409,9 @@ func (p *Parser) Line(line []byte, yield func(Record) bool) bool {
 
 // cri reads "<time> <stream> <tag>[:more] <message>". ok is false when the
 // line is not CRI; done is yield's answer.
-func (p *Parser) cri(r *Record, t []byte, yield func(Record) bool) (ok, done bool) {
+// A complete line whose message is no nginx line is held instead when
+// mayHold is set: it may be the first part of a wrapped one.
+func (p *Parser) cri(r *Record, t []byte, mayHold bool, yield func(Record) bool) (ok, done bool) {
 	n := timestampLen(t)
 	if n == 0 || n >= len(t) || t[n] != ' ' {
 		return false, true
@@ -283,7 +449,28 @@ func (p *Parser) cri(r *Record, t []byte, yield func(Record) bool) (ok, done boo
 		p.addPiece(si, CRI, ts, msg)
 		return true, true
 	}
+	if mayHold && p.part[si].pieces == 0 && mayBeWrapped(msg) {
+		p.hold(t, CRI)
+		return true, true
+	}
 	return true, p.finish(r, si, msg, yield)
+}
+
+// mayBeWrapped reports whether a CRI message may be the first part of a
+// line a copy wrapped: anything but a whole access entry (whose last
+// field, the agent, is there) or the image's own start-up noise. Only
+// those lines wait for the next one.
+func mayBeWrapped(msg []byte) bool {
+	var r Record
+	r.Msg = msg
+	classify(&r)
+	switch r.Content {
+	case Access:
+		return !r.Access.HasAgent
+	case Other:
+		return !isContainerNoise(msg)
+	}
+	return true
 }
 
 // addPiece holds a partial piece until the piece that ends its message.
@@ -867,18 +1054,58 @@ func isPathEnd(c byte) bool {
 // PodUID returns the first pod UID in b: a UUID that follows '_' as in a
 // /var/log/pods/<ns>_<pod>_<uid> directory name, or nil.
 func PodUID(b []byte) []byte {
+	if i := podUIDIndex(b); i >= 0 {
+		return b[i : i+36]
+	}
+	return nil
+}
+
+// podUIDIndex is where PodUID's UID starts in b, or -1.
+func podUIDIndex(b []byte) int {
 	for off := 0; off < len(b); {
 		i := bytes.IndexByte(b[off:], '_')
 		if i < 0 {
-			return nil
+			return -1
 		}
 		start := off + i + 1
 		if start+36 <= len(b) && isUUID(b[start:start+36]) && (start+36 == len(b) || !isHexByte(b[start+36])) {
-			return b[start : start+36]
+			return start
 		}
 		off = start
 	}
-	return nil
+	return -1
+}
+
+// PodDir returns the namespace, pod name and UID of the first pod log
+// directory name "<ns>_<pod>_<uid>" in b, or nils. Namespaces and pod
+// names are DNS names, which never hold '_', so the split is unambiguous.
+func PodDir(b []byte) (ns, pod, uid []byte) {
+	for off := 0; off < len(b); {
+		u := podUIDIndex(b[off:])
+		if u < 0 {
+			return nil, nil, nil
+		}
+		start := off + u
+		end := start - 1 // the '_' before the UID
+		i := end
+		for i > 0 && isDNSByte(b[i-1]) {
+			i--
+		}
+		j := i - 1 // the '_' before the pod name
+		k := j
+		for k > 0 && isDNSByte(b[k-1]) && b[k-1] != '.' {
+			k--
+		}
+		if i < end && j > 0 && b[j] == '_' && k < j {
+			return b[k:j], b[i:end], b[start : start+36]
+		}
+		off = start + 36
+	}
+	return nil, nil, nil
+}
+
+func isDNSByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.'
 }
 
 func isUUID(b []byte) bool {

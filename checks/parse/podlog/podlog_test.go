@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"iter"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/k8s-debug-lab/lab/checks/parse/internal/parsetest"
 	"github.com/k8s-debug-lab/lab/internal/golden"
 )
 
@@ -118,6 +118,35 @@ func TestLines(t *testing.T) {
 			want: []string{`message cri stdout time=2026-02-14T15:22:26Z other msg="hello"`, `message cri stdout time=2026-02-14T15:22:26Z other msg=""`},
 		},
 		{
+			// a terminal that wrapped the line and dropped the blank at the break
+			name: "cri line broken at a blank by a copy, blank lost",
+			in: "2026-11-28T01:22:54.92024061Z stdout F 127.0.0.1 - - [28/Nov/2026:01:22:54 +0000] \"GET /?lab=c4fch3i2bc HTTP/1.1\" 200\n" +
+				"154 \"-\" \"lab-traffic/dev\"\n",
+			want: []string{`message cri stdout time=2026-11-28T01:22:54.92024061Z access client=127.0.0.1 user=- req="GET /?lab=c4fch3i2bc HTTP/1.1" status=200 bytes=154 method=GET proto=HTTP/1.1 referer="-" agent="lab-traffic/dev"`},
+		},
+		{
+			name: "a loose line after a whole cri line is not joined to it",
+			in: "2026-11-28T01:22:54.92024061Z stdout F 127.0.0.1 - - [28/Nov/2026:01:22:54 +0000] \"GET / HTTP/1.1\" 200 154 \"-\" \"curl/8.7.1\"\n" +
+				"some words\n",
+			want: []string{`message cri stdout time=2026-11-28T01:22:54.92024061Z access client=127.0.0.1 user=- req="GET / HTTP/1.1" status=200 bytes=154 method=GET proto=HTTP/1.1 referer="-" agent="curl/8.7.1"`, "unknown"},
+		},
+		{
+			name: "json-file line broken in three, then a whole one",
+			in: `{"log":"127.0.0.1 - - [14/Feb/2026:23:22:26 +0800] \"GET / HTTP/1.1\" 200 612 \"` + "\n" +
+				`-\" \"curl/8.7.1\" \"-\"\n","stream":"stdout","time":"2026-02-14T15:22:26.515224` + "\n" +
+				`136Z"}` + "\n" +
+				`{"log":"x\n","stream":"stdout","time":"2026-02-14T15:22:27Z"}`,
+			want: []string{
+				`message json stdout time=2026-02-14T15:22:26.515224136Z access client=127.0.0.1 user=- req="GET / HTTP/1.1" status=200 bytes=612 method=GET proto=HTTP/1.1 referer="-" agent="curl/8.7.1" xff="-"`,
+				`message json stdout time=2026-02-14T15:22:27Z other msg="x"`,
+			},
+		},
+		{
+			name: "a json-file line that never closes stays unknown",
+			in:   `{"log":"127.0.0.1 - - [14/Feb` + "\n" + `2026-02-14T15:22:26Z stdout F x`,
+			want: []string{"unknown", `message cri stdout time=2026-02-14T15:22:26Z other msg="x"`},
+		},
+		{
 			name: "unterminated partial flushed at the end",
 			in:   "2026-02-14T15:22:26Z stdout P 10.0.0.1 - - [x] \"GET / HTTP/1.1\" 200 5",
 			want: []string{`message cri stdout time=2026-02-14T15:22:26Z partial=1 incomplete access client=10.0.0.1 user=- req="GET / HTTP/1.1" status=200 bytes=5 method=GET proto=HTTP/1.1`},
@@ -201,17 +230,7 @@ func TestHelpers(t *testing.T) {
 }
 
 func sampleFiles(t testing.TB) []string {
-	files, _ := filepath.Glob("testdata/*.txt")
-	real, _ := filepath.Glob("testdata/real/*")
-	for _, f := range real {
-		if !strings.HasSuffix(f, ".golden") && !strings.HasSuffix(f, ".md") {
-			files = append(files, f)
-		}
-	}
-	if len(files) == 0 {
-		t.Fatal("no testdata")
-	}
-	return files
+	return parsetest.Samples(t, "testdata/*.txt", "testdata/real/*")
 }
 
 // TestGolden compares every sample's records with <sample>.golden beside it;
@@ -248,13 +267,7 @@ func TestPartialBounded(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, file := range sampleFiles(f) {
-		data, _ := os.ReadFile(file)
-		if len(data) > 8<<10 {
-			data = data[:8<<10]
-		}
-		f.Add(string(data))
-	}
+	parsetest.Corpus[string](f, 8<<10, "testdata/*.txt", "testdata/real/*")
 	f.Add(`{"log":"\ud83d\ude00\u12","stream":"stdout"}` + "\n" + `{"log":` + "\n2026-02-14T15:22:26Z stdout P x\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		n, nonBlank := 0, 0
@@ -278,22 +291,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func benchInput(b *testing.B, name string) [][]byte {
-	data, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var buf bytes.Buffer
-	for buf.Len() < 4<<20 {
-		buf.Write(data)
-	}
-	b.SetBytes(int64(buf.Len()))
-	return bytes.Split(buf.Bytes(), []byte("\n"))
-}
-
 func benchParse(b *testing.B, split [][]byte) {
-	b.ReportAllocs()
-	b.ResetTimer()
 	for b.Loop() {
 		var p Parser
 		n := 0
@@ -306,5 +304,9 @@ func benchParse(b *testing.B, split [][]byte) {
 	}
 }
 
-func BenchmarkParseCRI(b *testing.B)  { benchParse(b, benchInput(b, "cri-utc-partial.txt")) }
-func BenchmarkParseJSON(b *testing.B) { benchParse(b, benchInput(b, "json-file-partial.txt")) }
+func BenchmarkParseCRI(b *testing.B) {
+	benchParse(b, parsetest.BenchLines(b, 4<<20, "testdata/cri-utc-partial.txt"))
+}
+func BenchmarkParseJSON(b *testing.B) {
+	benchParse(b, parsetest.BenchLines(b, 4<<20, "testdata/json-file-partial.txt"))
+}

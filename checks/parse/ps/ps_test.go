@@ -2,7 +2,6 @@ package ps
 
 import (
 	"bytes"
-	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,14 +9,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/k8s-debug-lab/lab/checks/decode"
+	"github.com/k8s-debug-lab/lab/checks/parse/internal/parsetest"
 	"github.com/k8s-debug-lab/lab/internal/golden"
 )
 
 // testLines decodes a sample the way lab check decodes an answers file.
-func testLines(b []byte) iter.Seq[[]byte] {
-	return decode.New(bytes.NewReader(b)).Lines()
-}
 
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
@@ -32,7 +28,7 @@ func TestGolden(t *testing.T) {
 			}
 			var b strings.Builder
 			var fi Finder
-			for r := range Parse(testLines(in)) {
+			for r := range Parse(parsetest.Lines(in)) {
 				b.WriteString(r.String() + "\n")
 				fi.Add(r)
 			}
@@ -78,7 +74,7 @@ func TestFinder(t *testing.T) {
 				f   Finder
 				got verdict
 			)
-			for r := range Parse(testLines(in)) {
+			for r := range Parse(parsetest.Lines(in)) {
 				f.Add(r)
 				if IsPause(r) {
 					got.Pause = append(got.Pause, r.PID)
@@ -112,7 +108,7 @@ func TestFinderRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var f Finder
-			for r := range Parse(testLines([]byte(tt.in))) {
+			for r := range Parse(parsetest.Lines([]byte(tt.in))) {
 				f.Add(r)
 			}
 			m, w := f.Result()
@@ -124,16 +120,12 @@ func TestFinderRules(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	for _, file := range files {
-		b, _ := os.ReadFile(file)
-		f.Add(b)
-	}
+	parsetest.Corpus[[]byte](f, 0, "testdata/*.txt")
 	f.Fuzz(func(t *testing.T, in []byte) {
 		lines := bytes.Count(in, []byte("\n")) + 1
 		n := 0
 		var fi Finder
-		for r := range Parse(testLines(in)) {
+		for r := range Parse(parsetest.Lines(in)) {
 			n++
 			fi.Add(r)
 		}
@@ -148,30 +140,10 @@ func FuzzParse(f *testing.F) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	var one []byte
-	for _, f := range []string{"procps_aux.txt", "busybox_ps.txt", "procps_ef.txt"} {
-		d, err := os.ReadFile(filepath.Join("testdata", f))
-		if err != nil {
-			b.Fatal(err)
-		}
-		one = append(one, d...)
-	}
-	var big []byte
-	for len(big) < 1<<20 {
-		big = append(big, one...)
-	}
-	lines := bytes.Split(big, []byte("\n"))
-	b.SetBytes(int64(len(big)))
-	b.ReportAllocs()
+	lines := parsetest.BenchLines(b, 1<<20, "testdata/procps_aux.txt", "testdata/busybox_ps.txt", "testdata/procps_ef.txt")
 	for b.Loop() {
 		n := 0
-		for r := range Parse(func(yield func([]byte) bool) {
-			for _, l := range lines {
-				if !yield(l) {
-					return
-				}
-			}
-		}) {
+		for r := range Parse(parsetest.Seq(lines)) {
 			if r.Kind == Process {
 				n++
 			}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/k8s-debug-lab/lab/checks/parse/internal/parsetest"
 	"github.com/k8s-debug-lab/lab/internal/golden"
 )
 
@@ -313,11 +314,7 @@ func TestPendingBounded(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	for _, file := range files {
-		data, _ := os.ReadFile(file)
-		f.Add(string(data))
-	}
+	parsetest.Corpus[string](f, 0, "testdata/*.txt")
 	f.Add("<... x resumed>\n[pid ]\n--- \n+++ \n% time\n------\n1 2 3 4 x\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		n := 0
@@ -342,19 +339,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	data, err := os.ReadFile("testdata/eagain-multi-accept-tt-T.txt")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var buf bytes.Buffer
-	for buf.Len() < 1<<20 {
-		buf.Write(data)
-	}
-	text := buf.Bytes()
-	split := bytes.Split(text, []byte("\n"))
-	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	split := parsetest.BenchLines(b, 1<<20, "testdata/eagain-multi-accept-tt-T.txt")
 	for b.Loop() {
 		var p Parser
 		n := 0

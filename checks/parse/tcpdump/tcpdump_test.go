@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/k8s-debug-lab/lab/checks/parse/internal/parsetest"
 	"github.com/k8s-debug-lab/lab/internal/golden"
 )
 
@@ -427,13 +428,7 @@ func TestIsCapture(t *testing.T) {
 // FuzzParse feeds arbitrary text: the parser must not panic and must emit
 // at most one record per line, each no longer than its input allows.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err == nil {
-			f.Add(data)
-		}
-	}
+	parsetest.Corpus[[]byte](f, 0, "testdata/*.txt")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := bytes.Count(data, []byte("\n")) + 1
 		records := 0
@@ -471,10 +466,7 @@ func FuzzCapture(f *testing.F) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	data, err := os.ReadFile("testdata/seed-4.99-any-e.txt")
-	if err != nil {
-		b.Fatal(err)
-	}
+	data := parsetest.Read(b, "testdata/seed-4.99-any-e.txt")
 	var ls [][]byte
 	for l := range lines(data) {
 		ls = append(ls, append([]byte(nil), l...))
@@ -487,10 +479,7 @@ func BenchmarkParse(b *testing.B) {
 // so that the shape cache is warm as it is after the first few packets of
 // a real capture.
 func BenchmarkParseLarge(b *testing.B) {
-	data, err := os.ReadFile("testdata/seed-4.99-any-e.txt")
-	if err != nil {
-		b.Fatal(err)
-	}
+	data := parsetest.Read(b, "testdata/seed-4.99-any-e.txt")
 	var packets [][]byte
 	for l := range lines(data) {
 		if timestamp(l) > 0 {

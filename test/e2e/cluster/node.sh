@@ -25,10 +25,22 @@ kc() { "$LAB_E2E_K8S_BIN/kubectl" --kubeconfig "$LAB_E2E_KUBECONFIG" "$@"; }
 
 # start NAME BINARY ARGS... runs a server in its own session, logging to
 # $LOGS/NAME.log; its PID goes to $PIDS/NAME.
+#
+# The server keeps no descriptor beyond 0-2 of the shell that started it:
+# `flock /var/lock/lab-e2e.lock go test ...` hands the lock's descriptor down
+# to the harness, and a long-lived server holding it would keep the lock
+# taken for as long as the cluster runs, blocking every later e2e run.
 start() {
 	local name=$1
 	shift
-	setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
+	(
+		local fd
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+		done
+		exec setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null
+	) &
 	echo $! >"$PIDS/$name"
 }
 
@@ -169,22 +181,28 @@ setup_network() {
 	ip addr add "$LAB_E2E_NODE_IP/32" dev "$LAB_E2E_BRIDGE"
 	ip link set "$LAB_E2E_BRIDGE" up
 	# The guard: pod bridge to itself is allowed, anything else forwarded out
-	# of the bridge (or into it from elsewhere) is dropped. It sits first in
-	# FORWARD and only then is forwarding switched on.
-	iptables -w -N "$LAB_E2E_GUARD_CHAIN"
-	iptables -w -A "$LAB_E2E_GUARD_CHAIN" -i "$LAB_E2E_BRIDGE" -o "$LAB_E2E_BRIDGE" -j ACCEPT
-	iptables -w -A "$LAB_E2E_GUARD_CHAIN" -i "$LAB_E2E_BRIDGE" -j DROP
-	iptables -w -A "$LAB_E2E_GUARD_CHAIN" -o "$LAB_E2E_BRIDGE" -j DROP
-	iptables -w -I FORWARD 1 -j "$LAB_E2E_GUARD_CHAIN"
+	# of the bridge (or into it from elsewhere) is dropped. It lives in the
+	# mangle table's FORWARD chain, not filter's: netfilter runs mangle
+	# (priority -150) before filter (0) on the same hook, so no rule
+	# kube-proxy, the kubelet or dockerd put into filter FORWARD (kube-proxy
+	# re-inserts its KUBE-* jumps at the top there on every sync) can see a
+	# packet before the guard does. None of them writes to mangle FORWARD.
+	# Only once the jump is in place is forwarding switched on.
+	iptables -w -t mangle -N "$LAB_E2E_GUARD_CHAIN"
+	iptables -w -t mangle -A "$LAB_E2E_GUARD_CHAIN" -i "$LAB_E2E_BRIDGE" -o "$LAB_E2E_BRIDGE" -j ACCEPT
+	iptables -w -t mangle -A "$LAB_E2E_GUARD_CHAIN" -i "$LAB_E2E_BRIDGE" -j DROP
+	iptables -w -t mangle -A "$LAB_E2E_GUARD_CHAIN" -o "$LAB_E2E_BRIDGE" -j DROP
+	iptables -w -t mangle -I FORWARD 1 -j "$LAB_E2E_GUARD_CHAIN"
+	guard_first || die "the guard is not first in mangle FORWARD right after it was inserted"
 	[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] && echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
 	echo 1 >/proc/sys/net/ipv4/ip_forward
 }
 
-# guard_first moves the guard's jump back to the top of FORWARD (kube-proxy
-# prepends its own chains).
+# guard_first succeeds when the first rule of mangle FORWARD is the jump to the
+# guard and the guard holds its three rules, read from the rules alone.
 guard_first() {
-	while iptables -w -D FORWARD -j "$LAB_E2E_GUARD_CHAIN" 2>/dev/null; do :; done
-	iptables -w -I FORWARD 1 -j "$LAB_E2E_GUARD_CHAIN"
+	[ "$(iptables -w -t mangle -S FORWARD 2>/dev/null | sed -n 2p)" = "-A FORWARD -j $LAB_E2E_GUARD_CHAIN" ] &&
+		[ "$(iptables -w -t mangle -S "$LAB_E2E_GUARD_CHAIN" 2>/dev/null | grep -c '^-A ')" = 3 ]
 }
 
 write_configs() {
@@ -445,7 +463,8 @@ cmd_up() {
 	start_control_plane
 	start_node
 	wait_for "node Ready" 120 node_ready
-	guard_first
+	# kube-proxy has synced its rules by now: the guard must still be first.
+	guard_first || die "the guard is no longer first in mangle FORWARD after kube-proxy started"
 	wait_for "CoreDNS" 60 dns_ready
 	wait_for "default service account" 60 kc -n default get serviceaccount default
 	touch "$STATE/up"
@@ -465,10 +484,10 @@ cmd_status() {
 	done
 	if node_ready; then echo "node $LAB_E2E_NODE_NAME: Ready"; else echo "node $LAB_E2E_NODE_NAME: not Ready"; rc=1; fi
 	if dns_ready; then echo "dns $LAB_E2E_DNS_IP: answering"; else echo "dns: not answering"; rc=1; fi
-	if [ "$(iptables -w -S FORWARD 2>/dev/null | sed -n 2p)" = "-A FORWARD -j $LAB_E2E_GUARD_CHAIN" ]; then
-		echo "guard: $LAB_E2E_GUARD_CHAIN first in FORWARD; ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+	if guard_first; then
+		echo "guard: $LAB_E2E_GUARD_CHAIN first in mangle FORWARD; ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
 	else
-		echo "guard: $LAB_E2E_GUARD_CHAIN NOT first in FORWARD"
+		echo "guard: $LAB_E2E_GUARD_CHAIN NOT first in mangle FORWARD"
 		rc=1
 	fi
 	local all rss

@@ -1,0 +1,5 @@
+//go:build !race
+
+package htmlreport_test
+
+const raceEnabled = false
