@@ -50,7 +50,7 @@ import (
 const (
 	// FileName is the record's name inside the answers folder: the one
 	// file lab ever writes there.
-	FileName = "lab-record.json"
+	FileName = checks.RecordFile
 	// Format is the record format this lab writes and reads.
 	Format = "lab-record/v1"
 	// MaxSize bounds a record: Write refuses to write a larger one and
