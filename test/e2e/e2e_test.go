@@ -118,7 +118,16 @@ func TestE2E(t *testing.T) {
 		{"lessons/run", lessonRunner},
 		{"lab/down", labDown},
 	}
+	repoBefore := repoStatus()
 	defer func() {
+		// Everything a test writes goes to its temp folders: a live check
+		// writes a lab record into the answers folder it reads, lab grade
+		// its grades/ into the working directory.
+		t.Run("repository-untouched", func(t *testing.T) {
+			if after := repoStatus(); after != repoBefore {
+				t.Errorf("the e2e run changed the repository (git status before:\n%s\nafter:\n%s)", repoBefore, after)
+			}
+		})
 		saveFixtures(t, e)
 		// Every lab command has run and kube-proxy has synced many times:
 		// the guard must still come first.
@@ -785,4 +794,14 @@ func harnessEnv(t *testing.T, e *env, key string) string {
 	}
 	t.Fatalf("harness env prints no %s=", key)
 	return ""
+}
+
+// repoStatus is git status of the repository, untracked files included,
+// outside test/e2e/testdata (which LAB_E2E_UPDATE=1 rewrites on purpose).
+func repoStatus() string {
+	out, err := exec.Command("git", "-C", "../..", "status", "--porcelain", "--untracked-files=all", "--", ".", ":(exclude)test/e2e/testdata").Output()
+	if err != nil {
+		return "git status: " + err.Error()
+	}
+	return string(out)
 }

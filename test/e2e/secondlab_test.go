@@ -87,7 +87,7 @@ func labSecondLab(t *testing.T, e *env) {
 		if err := os.CopyFS(filepath.Join(class, "alice", "answers"), os.DirFS(answers)); err != nil {
 			t.Fatal(err)
 		}
-		out, err := run(t, time.Minute, e.lab, "grade", class, "--assignment", dir, "-o", "csv")
+		out, err := run(t, time.Minute, e.lab, "grade", class, "--assignment", dir, "-o", "csv", "--out", filepath.Join(t.TempDir(), "grades"))
 		if err != nil || !strings.Contains(out, "alice,") {
 			t.Errorf("lab grade (second lab): %v\n%s", err, out)
 		}
