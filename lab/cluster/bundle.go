@@ -156,17 +156,9 @@ func (p *kindProvider) LoadNodeImage(ctx context.Context, log Log, bundle string
 // LoadBundleImages imports the bundle's pod images into every node's
 // containerd, streaming them out of the bundle (no copy on disk).
 func (p *kindProvider) LoadBundleImages(ctx context.Context, log Log, bundle string, m *images.Manifest) error {
-	lib, err := p.library(log)
+	ns, err := p.internalNodes(log)
 	if err != nil {
 		return err
-	}
-	all, err := lib.ListNodes(p.opts.Name)
-	if err != nil {
-		return kindErr("listing the cluster's nodes", err)
-	}
-	ns, err := nodeutils.InternalNodes(all)
-	if err != nil {
-		return kindErr("listing the cluster's nodes", err)
 	}
 	for _, n := range ns {
 		if ctx.Err() != nil {

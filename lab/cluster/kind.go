@@ -359,22 +359,32 @@ func (p *kindProvider) DeleteCluster(_ context.Context, log Log) error {
 	return nil
 }
 
+// internalNodes are the cluster's Kubernetes nodes (not its load
+// balancer), which images are loaded into.
+func (p *kindProvider) internalNodes(log Log) ([]nodes.Node, error) {
+	lib, err := p.library(log)
+	if err != nil {
+		return nil, err
+	}
+	all, err := lib.ListNodes(p.opts.Name)
+	if err != nil {
+		return nil, kindErr("listing the cluster's nodes", err)
+	}
+	ns, err := nodeutils.InternalNodes(all)
+	if err != nil {
+		return nil, kindErr("listing the cluster's nodes", err)
+	}
+	return ns, nil
+}
+
 // LoadImages copies images into every node of the cluster: each image is
 // saved from the local engine (pulled there first when missing) into one
 // archive, and that archive, and the user's own if given, is imported
 // into each node's containerd by kind's nodeutils.LoadImageArchive.
 func (p *kindProvider) LoadImages(ctx context.Context, log Log, images []string, archive string) error {
-	lib, err := p.library(log)
+	ns, err := p.internalNodes(log)
 	if err != nil {
 		return err
-	}
-	all, err := lib.ListNodes(p.opts.Name)
-	if err != nil {
-		return kindErr("listing the cluster's nodes", err)
-	}
-	ns, err := nodeutils.InternalNodes(all)
-	if err != nil {
-		return kindErr("listing the cluster's nodes", err)
 	}
 	var archives []string
 	if len(images) > 0 {
