@@ -50,16 +50,20 @@ dist:
 	$(GO) run ./internal/dist -version $(VERSION) -out dist
 
 # Each fuzz target runs for FUZZTIME; CI keeps it short, developers may
-# run `make fuzz FUZZTIME=5m`. Go minimizes every new interesting input
-# for up to a minute by default, and a short run whose time ends during a
-# minimization fails with "context deadline exceeded": FUZZMINIMIZE keeps
-# each minimization short (a failing input is still written whole).
-FUZZMINIMIZE ?= 1s
+# run `make fuzz FUZZTIME=5m`. A short run sometimes ends with only
+# "context deadline exceeded" and no failing input: Go's fuzzing
+# coordinator missing its own deadline (seen here with minimization capped
+# and with it off, at any load). That target runs once more; a real
+# failure ("Failing input written") never does.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$t"; \
-	    out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+	    ok=0; for try in 1 2; do \
+	      if out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg 2>&1); then ok=1; break; fi; \
+	      case "$$out" in *"Failing input written"*) break;; *"context deadline exceeded"*) echo "  the fuzzing coordinator missed its deadline: once more";; *) break;; esac; \
+	    done; \
+	    [ $$ok = 1 ] || { echo "$$out"; exit 1; }; \
 	  done; \
 	done
 
