@@ -58,15 +58,15 @@ func SaveBundle(ctx context.Context, e Engine, log Log, path string, req BundleR
 		images.ImagesMember:    filepath.Join(tmp, images.ImagesMember),
 	}
 	log.Status(fmt.Sprintf("saving %s from %s", node.Name, e.Name))
-	if err := e.Run(ctx, nil, io.Discard, "save", "-o", members[images.NodeImageMember], node.Name); err != nil {
+	if err := e.Save(ctx, members[images.NodeImageMember], node.Name); err != nil {
 		return nil, fmt.Errorf("saving the node image: %w", err)
 	}
-	args := []string{"save", "-o", members[images.ImagesMember]}
+	var names []string
 	for _, img := range m.Images {
-		args = append(args, img.Name)
+		names = append(names, img.Name)
 	}
 	log.Status(fmt.Sprintf("saving %d images from %s", len(m.Images), e.Name))
-	if err := e.Run(ctx, nil, io.Discard, args...); err != nil {
+	if err := e.Save(ctx, members[images.ImagesMember], names...); err != nil {
 		return nil, fmt.Errorf("saving the lab's images: %w", err)
 	}
 	partial := filepath.Join(tmp, "bundle.partial")

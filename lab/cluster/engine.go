@@ -160,11 +160,42 @@ func (e Engine) InspectImage(ctx context.Context, image string) (ImageInfo, erro
 	if err := e.Run(ctx, nil, &out, "image", "inspect", "--format", "{{json .}}", image); err != nil {
 		return ImageInfo{}, err
 	}
-	var info ImageInfo
-	if err := json.Unmarshal(out.Bytes(), &info); err != nil {
+	info, err := parseImageInspect(out.Bytes())
+	if err != nil {
 		return ImageInfo{}, fmt.Errorf("reading %s image inspect %s: %w", e.Name, image, err)
 	}
 	return info, nil
+}
+
+// parseImageInspect reads `image inspect --format '{{json .}}'`: docker
+// and nerdctl print the image's object, podman (4.x) a list holding it.
+// podman's Id also lacks the "sha256:" docker's carries; a bundle saved
+// with one engine is checked against the IDs the other loads, so every ID
+// is given it.
+func parseImageInspect(data []byte) (ImageInfo, error) {
+	var info ImageInfo
+	var list []ImageInfo
+	if json.Unmarshal(data, &list) == nil && len(list) == 1 {
+		info = list[0]
+	} else if err := json.Unmarshal(data, &info); err != nil {
+		return ImageInfo{}, err
+	}
+	if info.ID != "" && !strings.Contains(info.ID, ":") {
+		info.ID = "sha256:" + info.ID
+	}
+	return info, nil
+}
+
+// Save writes images into one `docker save` archive at path. podman takes
+// every name after the first for another tag of the first image unless
+// given --multi-image-archive, and would save that one image under every
+// name (found by the podman kind leg of the end-to-end tests).
+func (e Engine) Save(ctx context.Context, path string, images ...string) error {
+	args := []string{"save", "-o", path}
+	if e.Name == "podman" && len(images) > 1 {
+		args = append(args, "--multi-image-archive")
+	}
+	return e.Run(ctx, nil, io.Discard, append(args, images...)...)
 }
 
 // Proxy is the proxy configuration the engine pulls through: dockerd's

@@ -138,3 +138,73 @@ func TestNodeProxy(t *testing.T) {
 		})
 	}
 }
+
+// TestParseImageInspect reads `image inspect --format '{{json .}}'` as
+// each engine prints it (captured from the engines themselves).
+func TestParseImageInspect(t *testing.T) {
+	tests := []struct {
+		file string
+		want ImageInfo
+	}{
+		{"podman-4.3.1.json", ImageInfo{
+			ID:           "sha256:9ec418c4e12cb32771d10bb979c3069da116936a9c6060ba2531503e8b0df208",
+			RepoTags:     []string{"docker.io/library/ubuntu:latest"},
+			RepoDigests:  []string{"docker.io/library/ubuntu@sha256:d1451b1c7ee3bcc445c4bbcdcd5736fdc95015486a4421e89b37d1e81c7baaac"},
+			OS:           "linux",
+			Architecture: "amd64",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "image-inspect", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := parseImageInspect(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	for _, bad := range []string{"", "[]", `[{"Id":"a"},{"Id":"b"}]`, "{", "Error: no such image"} {
+		if got, err := parseImageInspect([]byte(bad)); err == nil {
+			t.Errorf("parseImageInspect(%q) = %+v, want an error", bad, got)
+		}
+	}
+}
+
+// TestSaveSeveralImages: one archive holds every image, whichever the
+// engine (podman needs --multi-image-archive for that).
+func TestSaveSeveralImages(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "calls")
+	script := "#!/bin/sh\necho \"$0 $*\" >> " + log + "\n"
+	for _, name := range EngineNames {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range EngineNames {
+		e := Engine{Name: name, Path: filepath.Join(dir, name)}
+		if err := e.Save(context.Background(), "/tmp/a.tar", "nginx", "ubuntu"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Save(context.Background(), "/tmp/b.tar", "node"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := strings.Join([]string{
+		dir + "/docker save -o /tmp/a.tar nginx ubuntu",
+		dir + "/docker save -o /tmp/b.tar node",
+		dir + "/nerdctl save -o /tmp/a.tar nginx ubuntu",
+		dir + "/nerdctl save -o /tmp/b.tar node",
+		dir + "/podman save -o /tmp/a.tar --multi-image-archive nginx ubuntu",
+		dir + "/podman save -o /tmp/b.tar node",
+	}, "\n") + "\n"
+	if diff := cmp.Diff(want, calls(t, log)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

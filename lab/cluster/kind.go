@@ -438,8 +438,7 @@ func (p *kindProvider) saveImages(ctx context.Context, log Log, images []string,
 		}
 	}
 	log.Status(fmt.Sprintf("saving %s from %s", strings.Join(images, ", "), p.engine.Name))
-	args := append([]string{"save", "-o", path}, images...)
-	if err := p.engineRun(ctx, io.Discard, args...); err != nil {
+	if err := p.engine.Save(ctx, path, images...); err != nil {
 		return fmt.Errorf("saving the lab's images with %s: %w", p.engine.Name, err)
 	}
 	return nil
