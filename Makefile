@@ -70,10 +70,11 @@ fuzz:
 # The end-to-end tests (root, Debian 12; see test/e2e/README.md): TestE2E on
 # a real single-node cluster that test/e2e/cluster builds and runs here (cold
 # 15-40 min, warm 1-2 min), then TestKind, lab up --provider kind with a node
-# image built offline (cold ~10 min, warm 2-4 min). They run one after the
-# other, never side by side.
+# image built offline (cold ~10 min, warm 2-4 min), then TestKindPodman, the
+# same on rootful Podman (warm ~2 min). They run one after the other, never
+# side by side.
 e2e:
-	$(GO) test -tags e2e -count=1 -timeout 80m -v -run 'TestE2E$$|TestKind$$' ./test/e2e/...
+	$(GO) test -tags e2e -count=1 -timeout 80m -v -run 'TestE2E$$|TestKind$$|TestKindPodman$$' ./test/e2e/...
 
 # Benchmarks print their own ratios; see bench/README.md.
 bench:

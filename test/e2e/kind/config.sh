@@ -21,7 +21,15 @@ KIND_E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_KIND_DOCKER_SOCK="$LAB_KIND_DOCKER_EXEC/docker.sock"
 LAB_KIND_DOCKER_BIP=172.30.0.1/24         # docker0: fixed, so the registry address is known
 LAB_KIND_REGISTRY_ADDR=172.30.0.1:5056    # the node's only mirror, on docker0's gateway
-LAB_KIND_STATE="$LAB_KIND_DOCKER_EXEC/state"  # what to restore when dockerd stops
+: "${LAB_KIND_STATE:=$LAB_KIND_DOCKER_EXEC/state}"  # what to restore when the engine stops
+
+# The podman leg (podman.sh): rootful Podman with its own storage, run root
+# and network configs, confined with everything it starts (conmon, the
+# kind node, netavark's bridge and iptables rules, aardvark-dns, the
+# registry) to a network namespace of its own, which has no way out.
+: "${LAB_KIND_PODMAN_ROOT:=/var/lib/lab-podman}"
+: "${LAB_KIND_PODMAN_RUN:=/run/lab-podman}"
+LAB_KIND_PODMAN_NETNS=lab-podman
 
 # The node image's tag and cached tarball are keyed by everything it is
 # built from: the pinned versions, files/ and the build script.

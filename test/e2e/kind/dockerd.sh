@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dockerd.sh start|stop|env: a dockerd for the kind leg, with its own data
+# dockerd.sh start|stop|env|wrap: a dockerd for the kind leg, with its own data
 # root, exec root and socket, and a host restored on stop (containers,
 # networks and volumes it made, the registry (registry.sh), docker0, its iptables chains, the FORWARD
 # policy and ip_forward it changes). `env` prints the DOCKER_HOST to export.
@@ -79,5 +79,6 @@ case "${1:-}" in
 start) start ;;
 stop) stop ;;
 env) echo "DOCKER_HOST=unix://$LAB_KIND_DOCKER_SOCK" ;;
-*) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+wrap) ;; # its clients run as they are (podman.sh's run in a namespace)
+*) echo "usage: $0 start|stop|env|wrap" >&2; exit 2 ;;
 esac

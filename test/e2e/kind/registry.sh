@@ -4,10 +4,16 @@
 # tarballs (the lab's pod images), pushed once per harness image set through
 # the lab's dockerd. kind-config.yaml makes it the mirror of docker.io,
 # registry.k8s.io and every other registry, so nothing leaves the machine.
+# The podman leg runs it inside its network namespace, listening on every
+# address there (LAB_KIND_REGISTRY_LISTEN=:5056: its bridge appears only
+# with the first container), and pushes with podman (LAB_KIND_ENGINE).
 set -euo pipefail
 . "$(dirname "$0")/config.sh"
 : "${DOCKER_HOST:=unix://$LAB_KIND_DOCKER_SOCK}"
 export DOCKER_HOST
+: "${LAB_KIND_ENGINE:=docker}"
+: "${LAB_KIND_REGISTRY_LISTEN:=$LAB_KIND_REGISTRY_ADDR}"
+reach=${LAB_KIND_REGISTRY_LISTEN/#:/127.0.0.1:}  # where this script finds it
 
 start() {
 	local images
@@ -19,7 +25,7 @@ start() {
 	key=$(basename "$(dirname "$images")")
 	storage="$LAB_KIND_CACHE/registry-$key"
 	mkdir -p "$storage" "$LAB_KIND_STATE"
-	if curl -fsS "http://$LAB_KIND_REGISTRY_ADDR/v2/" >/dev/null 2>&1; then klog "registry already answers on $LAB_KIND_REGISTRY_ADDR"; else
+	if curl -fsS "http://$reach/v2/" >/dev/null 2>&1; then klog "registry already answers on $reach"; else
 		cat >"$LAB_KIND_STATE/registry.yml" <<-EOT
 		version: 0.1
 		log:
@@ -31,26 +37,28 @@ start() {
 		    uploadpurging:
 		      enabled: false
 		http:
-		  addr: $LAB_KIND_REGISTRY_ADDR
+		  addr: $LAB_KIND_REGISTRY_LISTEN
 		EOT
 		OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none \
 			nohup "$LAB_E2E_REGISTRY_BIN/registry" serve "$LAB_KIND_STATE/registry.yml" >"$LAB_KIND_STATE/registry.log" 2>&1 &
 		echo $! >"$LAB_KIND_STATE/registry.pid"
 
-		for _ in $(seq 40); do curl -fsS "http://$LAB_KIND_REGISTRY_ADDR/v2/" >/dev/null 2>&1 && break; sleep 0.5; done
-		curl -fsS "http://$LAB_KIND_REGISTRY_ADDR/v2/" >/dev/null || { tail "$LAB_KIND_STATE/registry.log" >&2; kdie "registry did not start"; }
+		for _ in $(seq 40); do curl -fsS "http://$reach/v2/" >/dev/null 2>&1 && break; sleep 0.5; done
+		curl -fsS "http://$reach/v2/" >/dev/null || { tail "$LAB_KIND_STATE/registry.log" >&2; kdie "registry did not start"; }
 	fi
 	[ -e "$storage/.pushed" ] && return 0
-	klog "pushing $images/*.tar to $LAB_KIND_REGISTRY_ADDR"
-	local t ref path
+	klog "pushing $images/*.tar to $reach with $LAB_KIND_ENGINE"
+	local t ref path push=(push)
+	# dockerd trusts the registry by --insecure-registry; podman per push.
+	[ "$LAB_KIND_ENGINE" = podman ] && push+=(--tls-verify=false)
 	for t in "$images"/*.tar; do
 		ref=$(tar -xOf "$t" manifest.json | sed -n 's/.*"RepoTags":\["\([^"]*\)".*/\1/p')
 		# The path a mirror is asked for: the reference without its registry.
 		path=${ref#*/}
-		docker load -i "$t" >/dev/null
-		docker tag "$ref" "$LAB_KIND_REGISTRY_ADDR/$path"
-		docker push "$LAB_KIND_REGISTRY_ADDR/$path" >/dev/null || kdie "docker push $LAB_KIND_REGISTRY_ADDR/$path failed"
-		docker rmi "$LAB_KIND_REGISTRY_ADDR/$path" "$ref" >/dev/null
+		"$LAB_KIND_ENGINE" load -i "$t" >/dev/null
+		"$LAB_KIND_ENGINE" tag "$ref" "$reach/$path"
+		"$LAB_KIND_ENGINE" "${push[@]}" "$reach/$path" >/dev/null || kdie "$LAB_KIND_ENGINE push $reach/$path failed"
+		"$LAB_KIND_ENGINE" rmi "$reach/$path" "$ref" >/dev/null
 	done
 	touch "$storage/.pushed"
 }
