@@ -1,17 +1,21 @@
 //go:build e2e
 
 // The kind leg: lab's default path, exercised exactly as students take it,
-// offline. The scripts under ./kind start a dockerd of their own (own roots
-// and socket, no iptables changes), build the lab's kind node image from
-// Debian's packages and the harness's binaries, and serve the lab's images
-// from a registry on docker0 that the node's containerd uses as the mirror
-// of every registry. Then `lab up --provider kind` creates the cluster and
-// deploys the lab, `lab solve all` and `lab check all` prove it, and `lab
-// down --yes` deletes it.
+// offline, on two engines. The scripts under ./kind start the engine with
+// roots of its own and no iptables changes on the host (TestKind: a
+// dockerd of its own; TestKindPodman: rootful Podman alone in a network
+// namespace of its own), build the lab's kind node image from Debian's
+// packages and the harness's binaries, and serve the lab's images from a
+// registry on the engine's bridge (172.30.0.1) that the node's containerd
+// uses as the mirror of every registry. Then `lab up --provider kind`
+// creates the cluster and deploys the lab, `lab up --preload` copies the
+// images in, `lab solve all` and `lab check all` prove it, `lab down
+// --yes` deletes it, and a bundle saved from the engine brings the lab up
+// on an empty engine with no registry at all.
 //
-//	go test -tags e2e -count=1 -timeout 60m -v -run TestKind ./test/e2e/...
+//	go test -tags e2e -count=1 -timeout 60m -v -run 'TestKind$|TestKindPodman$' ./test/e2e/...
 //
-// LAB_KIND_KEEP=1 leaves the cluster and dockerd running at the end.
+// LAB_KIND_KEEP=1 leaves the cluster and the engine running at the end.
 
 package e2e
 
@@ -46,9 +50,11 @@ type kindEngine struct {
 	// networks are those lab down may leave: the engine's own and kind's
 	// "kind" network, which kind shares between clusters and never deletes.
 	networks []string
-	// offlineBundle runs the classroom-without-registry part (it starts a
-	// second, empty engine).
-	offlineBundle bool
+	// rootVar is the script's variable for the engine's storage root: the
+	// offline bundle part starts the engine again on an empty one.
+	rootVar string
+	// eventID formats an engine event as the ID of its object.
+	eventID string
 	// restored checks the engine left nothing on the host.
 	restored func(t *testing.T)
 }
@@ -56,11 +62,12 @@ type kindEngine struct {
 var (
 	kindDocker = kindEngine{
 		name: "docker", script: "dockerd.sh",
-		tools:         []string{"dockerd", "docker", "debootstrap", "containerd", "ctr", "jq"},
-		install:       "docker.io debootstrap containerd jq",
-		networks:      []string{"bridge", "host", "none", "kind"},
-		offlineBundle: true,
-		restored:      kindDockerRestored,
+		tools:    []string{"dockerd", "docker", "debootstrap", "containerd", "ctr", "jq"},
+		install:  "docker.io debootstrap containerd jq",
+		networks: []string{"bridge", "host", "none", "kind"},
+		rootVar:  "LAB_KIND_DOCKER_ROOT",
+		eventID:  "{{.Actor.ID}}",
+		restored: kindDockerRestored,
 	}
 	kindPodman = kindEngine{
 		name: "podman", script: "podman.sh",
@@ -68,6 +75,8 @@ var (
 		install:  "podman debootstrap containerd",
 		loadNode: true,
 		networks: []string{"podman", "kind"},
+		rootVar:  "LAB_KIND_PODMAN_ROOT",
+		eventID:  "{{.ID}}",
 		restored: kindPodmanRestored,
 	}
 )
@@ -191,7 +200,7 @@ func runKindLeg(t *testing.T, e kindEngine) {
 			t.Run("down", k.down)
 		}
 	}
-	if !keep && e.offlineBundle {
+	if !keep {
 		t.Run("offline bundle", k.offlineBundle(script, script("kind-config.yaml")))
 	}
 }
@@ -269,8 +278,8 @@ func (k *kindLeg) preload(t *testing.T) {
 }
 
 // offlineBundle is the classroom without a registry: a bundle saved from
-// the images this leg has, a fresh dockerd with an empty data root and no
-// registry (the kind config's mirror points at the stopped one, so any
+// the images this leg has, the engine started again on an empty storage
+// root and with no registry (the kind config's mirror points at the stopped one, so any
 // pull fails), `lab up --bundle`, nothing pulled, solve and check pass,
 // down leaves nothing.
 func (k *kindLeg) offlineBundle(script func(string) string, config string) func(*testing.T) {
@@ -292,22 +301,23 @@ func (k *kindLeg) offlineBundle(script func(string) string, config string) func(
 		t.Logf("lab bundle save took %s, %d MB:\n%s", time.Since(start).Round(time.Second), fi.Size()>>20, kindTail(out, 8))
 
 		// A fresh engine: nothing in it, and no registry anywhere.
-		if out, err := kindRun(t, 2*time.Minute, nil, script("dockerd.sh"), "stop"); err != nil {
-			t.Fatalf("stopping dockerd: %v\n%s", err, out)
+		e := k.engine
+		if out, err := kindRun(t, 2*time.Minute, nil, script(e.script), "stop"); err != nil {
+			t.Fatalf("stopping %s: %v\n%s", e.name, err, out)
 		}
-		fresh, err := os.MkdirTemp("/var/lib", "lab-docker-fresh-")
+		fresh, err := os.MkdirTemp("/var/lib", "lab-"+e.name+"-fresh-")
 		if err != nil {
 			t.Fatal(err)
 		}
-		freshEnv := []string{"LAB_KIND_DOCKER_ROOT=" + fresh}
+		freshEnv := []string{e.rootVar + "=" + fresh}
 		defer func() {
-			if out, err := kindRun(t, 2*time.Minute, freshEnv, script("dockerd.sh"), "stop"); err != nil {
-				t.Errorf("stopping the fresh dockerd: %v\n%s", err, out)
+			if out, err := kindRun(t, 2*time.Minute, freshEnv, script(e.script), "stop"); err != nil {
+				t.Errorf("stopping the fresh %s: %v\n%s", e.name, err, out)
 			}
 			os.RemoveAll(fresh)
 		}()
-		if out, err := kindRun(t, 2*time.Minute, freshEnv, script("dockerd.sh"), "start"); err != nil {
-			t.Fatalf("starting a fresh dockerd: %v\n%s", err, out)
+		if out, err := kindRun(t, 2*time.Minute, freshEnv, script(e.script), "start"); err != nil {
+			t.Fatalf("starting a fresh %s: %v\n%s", e.name, err, out)
 		}
 		if imgs := k.engineCmd(t, "images", "-q"); imgs != "" {
 			t.Fatalf("the fresh engine holds images: %s", imgs)
@@ -321,7 +331,7 @@ func (k *kindLeg) offlineBundle(script func(string) string, config string) func(
 		}
 		t.Logf("lab up --bundle took %s", time.Since(start).Round(time.Second))
 		pulls := k.engineCmd(t, "events", "--since", fmt.Sprint(from), "--until", fmt.Sprint(time.Now().Unix()),
-			"--filter", "type=image", "--filter", "event=pull", "--format", "{{.Actor.ID}}")
+			"--filter", "type=image", "--filter", "event=pull", "--format", e.eventID)
 		if pulls != "" {
 			t.Errorf("the engine pulled during lab up --bundle: %s", pulls)
 		}
@@ -424,7 +434,7 @@ func kindClusterUp(t *testing.T, k *kindLeg) bool {
 }
 
 // downIfUp deletes the cluster when a step failed before down ran.
-// With no dockerd answering (the offline bundle part stops its own),
+// With no engine answering (the offline bundle part stops its own),
 // there is no cluster either.
 func (k *kindLeg) downIfUp(t *testing.T) {
 	ps, err := k.run(t, time.Minute, k.engine.name, "ps", "-aq", "--filter", "label=io.x-k8s.kind.cluster=lab")
