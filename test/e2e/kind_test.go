@@ -396,7 +396,14 @@ func (k *kindLeg) solveAndCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lab solve all: %v\n%s", err, kindTail(out, 60))
 	}
-	t.Logf("lab solve all took %s", time.Since(start).Round(time.Second))
+	// Each step's line with its time: where a slow run spent it.
+	var steps []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "✓") || strings.HasPrefix(l, "✗") {
+			steps = append(steps, l)
+		}
+	}
+	t.Logf("lab solve all took %s:\n%s", time.Since(start).Round(time.Second), strings.Join(steps, "\n"))
 	out, err = k.run(t, 10*time.Minute, k.lab, "check", "all", "--answers", answers)
 	if err != nil {
 		t.Fatalf("lab check all: %v\n%s", err, kindTail(out, 60))
