@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,14 +48,31 @@ var EngineNames = []string{"docker", "nerdctl", "podman"}
 // hang lab.
 const engineProbeTimeout = 5 * time.Second
 
-// ProbeEngines asks each engine's server for its version, in parallel.
-// kind's own detection only checks that a client binary exists; lab asks
-// the server, because a client without a daemon (the common case of a
-// stopped Docker Desktop) cannot create a cluster.
+// EnvKindProvider is kind's own switch for its engine (docker, podman or
+// nerdctl). lab probes the engine it names first, so that on a machine
+// with both Docker and Podman lab's cluster is where the student's kind
+// CLI looks; when that engine does not answer, the next that does is used.
+const EnvKindProvider = "KIND_EXPERIMENTAL_PROVIDER"
+
+// EngineOrder is EngineNames with the engine want names first; any other
+// want (kind ignores an unknown value too) leaves the order as it is.
+func EngineOrder(want string) []string {
+	if !slices.Contains(EngineNames, want) {
+		return EngineNames
+	}
+	return append([]string{want}, slices.DeleteFunc(slices.Clone(EngineNames), func(n string) bool { return n == want })...)
+}
+
+// ProbeEngines asks each engine's server for its version, in parallel,
+// in EngineOrder of KIND_EXPERIMENTAL_PROVIDER. kind's own detection only
+// checks that a client binary exists; lab asks the server, because a
+// client without a daemon (the common case of a stopped Docker Desktop)
+// cannot create a cluster.
 func ProbeEngines(ctx context.Context) []Engine {
-	out := make([]Engine, len(EngineNames))
+	names := EngineOrder(os.Getenv(EnvKindProvider))
+	out := make([]Engine, len(names))
 	var wg sync.WaitGroup
-	for i, name := range EngineNames {
+	for i, name := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -100,7 +119,7 @@ func probeEngine(ctx context.Context, name string) Engine {
 	return e
 }
 
-// FirstAnswering is the first engine that answers, in EngineNames order.
+// FirstAnswering is the first engine that answers, in the order given.
 func FirstAnswering(engines []Engine) (Engine, bool) {
 	for _, e := range engines {
 		if e.Answers() {

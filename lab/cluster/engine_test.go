@@ -208,3 +208,47 @@ func TestSaveSeveralImages(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestEngineOrder(t *testing.T) {
+	tests := []struct {
+		want string
+		got  []string
+	}{
+		{"", []string{"docker", "nerdctl", "podman"}},
+		{"docker", []string{"docker", "nerdctl", "podman"}},
+		{"podman", []string{"podman", "docker", "nerdctl"}},
+		{"nerdctl", []string{"nerdctl", "docker", "podman"}},
+		{"lima", []string{"docker", "nerdctl", "podman"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if diff := cmp.Diff(tt.got, EngineOrder(tt.want)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	if EngineNames[0] != "docker" {
+		t.Errorf("EngineOrder changed EngineNames: %v", EngineNames)
+	}
+}
+
+// TestProbeEnginesKindProvider: with Docker and Podman both answering,
+// KIND_EXPERIMENTAL_PROVIDER=podman makes lab use Podman, as kind's CLI
+// would; without it, Docker comes first.
+func TestProbeEnginesKindProvider(t *testing.T) {
+	dir := t.TempDir()
+	for name, version := range map[string]string{"docker": "28.2.2", "podman": "4.3.1"} {
+		script := "#!/bin/sh\n[ \"$1\" = info ] && echo " + version + "\n"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir)
+	for _, tt := range []struct{ env, want string }{{"", "docker 28.2.2"}, {"podman", "podman 4.3.1"}, {"docker", "docker 28.2.2"}} {
+		t.Setenv(EnvKindProvider, tt.env)
+		e, ok := FirstAnswering(ProbeEngines(context.Background()))
+		if !ok || e.String() != tt.want {
+			t.Errorf("%s=%q: engine %v, want %s", EnvKindProvider, tt.env, e, tt.want)
+		}
+	}
+}
