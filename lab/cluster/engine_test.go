@@ -140,12 +140,21 @@ func TestNodeProxy(t *testing.T) {
 }
 
 // TestParseImageInspect reads `image inspect --format '{{json .}}'` as
-// each engine prints it (captured from the engines themselves).
+// each engine prints it (captured from the engines themselves: the same
+// image, loaded from one tarball into the e2e kind legs' docker and podman,
+// has one ID).
 func TestParseImageInspect(t *testing.T) {
 	tests := []struct {
 		file string
 		want ImageInfo
 	}{
+		{"docker-20.10.json", ImageInfo{
+			ID:           "sha256:9ec418c4e12cb32771d10bb979c3069da116936a9c6060ba2531503e8b0df208",
+			RepoTags:     []string{"ubuntu:latest"},
+			RepoDigests:  []string{},
+			OS:           "linux",
+			Architecture: "amd64",
+		}},
 		{"podman-4.3.1.json", ImageInfo{
 			ID:           "sha256:9ec418c4e12cb32771d10bb979c3069da116936a9c6060ba2531503e8b0df208",
 			RepoTags:     []string{"docker.io/library/ubuntu:latest"},
