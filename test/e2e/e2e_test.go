@@ -96,6 +96,7 @@ func TestE2E(t *testing.T) {
 		{"lab/build", labBuild},
 		{"lab/up", labUp},
 		{"lab/status", labStatus},
+		{"lab/stays-on-machine", labStaysOnMachine},
 		{"lab/lesson-7", labLesson7},
 		{"student/step-2-debug", studentDebug},
 		{"student/step-2-debug-tty", studentDebugTTY},

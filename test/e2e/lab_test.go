@@ -25,6 +25,7 @@ func labBuild(t *testing.T, e *env) {
 	// The state file (the lab's nonce) must not come from, or go to, the
 	// machine's own state folder.
 	os.Setenv("XDG_STATE_HOME", filepath.Join(filepath.Dir(e.lab), "state"))
+	keepOnMachine()
 }
 
 // labRun runs lab with the harness's kubeconfig and returns what it printed
