@@ -512,8 +512,8 @@ func deletePod(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod) err
 }
 
 // waitGone waits until the pod (that UID) no longer exists.
-func waitGone(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, o Options) error {
-	ctx, cancel := context.WithTimeout(ctx, o.timeout())
+func waitGone(parent context.Context, c kubernetes.Interface, pod *corev1.Pod, o Options) error {
+	ctx, cancel := context.WithTimeout(parent, o.timeout())
 	defer cancel()
 	for {
 		cctx, ccancel := context.WithTimeout(ctx, kube.CallTimeout)
@@ -528,6 +528,13 @@ func waitGone(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, o Op
 		o.status(fmt.Sprintf("waiting for the old pod %s to go", pod.Name))
 		select {
 		case <-ctx.Done():
+			if parent.Err() == nil {
+				// A node that does not stop the pod's containers (a kubelet
+				// gone, a network namespace it cannot remove) is not a
+				// cluster that stopped answering: say where to look.
+				return fmt.Errorf("pod %s/%s is still being deleted after %s; kubectl describe pod %s -n %s shows why (its node must stop its containers), then run lab up again",
+					pod.Namespace, pod.Name, o.timeout(), pod.Name, pod.Namespace)
+			}
 			return fmt.Errorf("waiting for pod %s/%s to be deleted: %w", pod.Namespace, pod.Name, ctx.Err())
 		case <-time.After(o.poll()):
 		}

@@ -367,6 +367,29 @@ func TestResetRecreatesThePod(t *testing.T) {
 	}
 }
 
+// A pod its node never stops (a kubelet gone, a network namespace it
+// cannot remove) stays Terminating: lab says where to look, and it is not
+// taken for a cluster that stopped answering (exit 3).
+func TestResetSaysWhenTheOldPodStaysTerminating(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t)
+	if _, err := Up(ctx, c, fastOptions()); err != nil {
+		t.Fatal(err)
+	}
+	c.PrependReactor("delete", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, nil, nil // accepted, never gone
+	})
+	o := fastOptions()
+	o.Timeout = 50 * time.Millisecond
+	_, err := Reset(ctx, c, o)
+	if err == nil || !strings.Contains(err.Error(), "pod default/nginx-distroless is still being deleted after 50ms; kubectl describe pod nginx-distroless -n default shows why") {
+		t.Errorf("reset with a pod that never goes: %v", err)
+	}
+	if kube.LostCluster(err) {
+		t.Errorf("LostCluster(%v) = true: a slow node is not a lost cluster", err)
+	}
+}
+
 func TestDownDeletesOnlyLabsObjects(t *testing.T) {
 	ctx := context.Background()
 	other := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "students-own", Namespace: "default"}}
