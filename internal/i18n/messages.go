@@ -85,6 +85,7 @@ var entries = []entry{
 	msg("lab lesson: %s has no lessons in %s; showing %s", "lab lesson: в %s нет уроков на языке %s; показываю %s"),
 	msg("lab lesson: %s has no lesson for %s; lab check %s says what it wants", "lab lesson: в %s нет урока для %s; что нужно, скажет lab check %s"),
 	msg("%v; lab lesson list shows them with their titles", "%v; lab lesson list покажет их с названиями"),
+	msg("lab lesson: pod %s/%s is being deleted: the commands name its UID %s, which its replacement will not have; lab up makes the new pod, then run lab lesson again", "lab lesson: под %s/%s удаляется: в командах его UID %s, а у пода на замену он будет другим; создайте новый под через lab up и снова откройте lab lesson"),
 	msg("lab lesson: %v; the commands keep placeholders such as <POD_UID: …>: lab up starts the lab, then run lab lesson again", "lab lesson: %v; в командах остаются заглушки вида <POD_UID: …>: запустите лабораторию через lab up и снова откройте lab lesson"),
 	msg("lab lesson: the pager %q failed (%v); printing instead", "lab lesson: пейджер %q не сработал (%v); вывожу текст как есть"),
 	msg("no pod %s in namespace %s at %s", "пода %s нет в пространстве имён %s на %s"),
