@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -321,6 +322,44 @@ func TestUpInterruptedRemovesWhatItCreated(t *testing.T) {
 		if err := get(); !apierrors.IsNotFound(err) {
 			t.Errorf("an object created before the interrupt is still there (%v)", err)
 		}
+	}
+}
+
+// A Ctrl-C while the pod's creation is on the wire: the API server made it,
+// lab never heard back. The pod still goes, so that no half-applied lab (a
+// pod without its Service) outlives the interrupt; a pod that is not lab's
+// is never touched.
+func TestUpInterruptedMidCreate(t *testing.T) {
+	for _, managed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("managed=%v", managed), func(t *testing.T) {
+			c := newCluster(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			c.PrependReactor("patch", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
+				labels := map[string]string{}
+				if managed {
+					labels[kube.ManagedByLabel] = kube.ManagedByValue
+				}
+				pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: labPod, Namespace: "default", UID: "made-while-cut-off", Labels: labels}}
+				if err := c.Tracker().Add(pod); err != nil {
+					t.Error(err)
+				}
+				cancel()
+				return true, nil, context.Canceled
+			})
+			_, err := Up(ctx, c, fastOptions())
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error %v, want context.Canceled", err)
+			}
+			_, gerr := c.CoreV1().Pods("default").Get(context.Background(), labPod, metav1.GetOptions{})
+			switch {
+			case managed && !apierrors.IsNotFound(gerr):
+				t.Errorf("the pod whose creation was cut off is still there (%v); %v", gerr, err)
+			case managed && !strings.Contains(err.Error(), "removed what this command created: [pod default/nginx-distroless]"):
+				t.Errorf("error %q does not say what was removed", err)
+			case !managed && gerr != nil:
+				t.Errorf("a pod that is not lab's was removed: %v", gerr)
+			}
+		})
 	}
 }
 
