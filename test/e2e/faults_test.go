@@ -468,9 +468,11 @@ func faults(t *testing.T, e *env) {
 			leftovers(t, e, stateHome, before)
 		}},
 		{"node-debug-pod-deleted-during-solve", func(t *testing.T) {
-			// Someone's kubectl delete takes the node debug pod away before
-			// it has printed the log: the step fails saying so, and no
-			// partial step-7.txt is saved.
+			// Someone's kubectl delete --force takes the node debug pod away
+			// before it has printed the log: the step fails saying so, and
+			// no partial step-7.txt is saved. (A graceful delete lets the
+			// kubelet run the pod's one cat to its end: lab solve then saves
+			// the whole log and exits 0, which is right.)
 			gone := deleteOnSight(t, e, "node-debugger-")
 			ans := filepath.Join(t.TempDir(), "answers")
 			r := startLab(t, e, nil, "solve", "step-7", "--answers", ans)
@@ -585,10 +587,10 @@ func (s sightedDeletion) name(t *testing.T, d time.Duration) string {
 	}
 }
 
-// deleteOnSight watches the lab's namespace and deletes the first new pod
-// whose name starts with prefix as soon as the API server has it, the way
-// a student's kubectl delete would, only sooner than any container in it
-// can start (which takes the kubelet a second).
+// deleteOnSight watches the lab's namespace and force-deletes the first
+// new pod whose name starts with prefix as soon as the API server has it,
+// sooner than any container in it can start (which takes the kubelet a
+// second).
 func deleteOnSight(t *testing.T, e *env, prefix string) sightedDeletion {
 	t.Helper()
 	existing := map[string]bool{}
@@ -612,7 +614,7 @@ func deleteOnSight(t *testing.T, e *env, prefix string) sightedDeletion {
 			if existing[n] || !strings.HasPrefix(n, "pod/"+prefix) {
 				continue
 			}
-			kubectlErr(e, 20*time.Second, "delete", n, "--wait=false")
+			kubectlErr(e, 20*time.Second, "delete", n, "--wait=false", "--grace-period=0", "--force")
 			found <- strings.TrimPrefix(n, "pod/")
 			return
 		}
