@@ -178,6 +178,7 @@ func labTwoLabs(t *testing.T, e *env) {
 	if recB.Cluster.Namespace != twinNS || recB.Cluster.Nonce != traffic.Nonce || recB.Cluster.Pod.UID != uidB || recB.Cluster.Pod.IP != ipB {
 		t.Errorf("B's record: %+v; want namespace %s, nonce %s, uid %s, ip %s", recB.Cluster, twinNS, traffic.Nonce, uidB, ipB)
 	}
+	t.Logf("A: nonce %s, pod %s at %s; B: nonce %s, pod %s at %s", recA.Cluster.Nonce, e.podUID, e.podIP, recB.Cluster.Nonce, uidB, ipB)
 	for _, r := range append(recA.Cluster.Traffic, recB.Cluster.Traffic...) {
 		if r.OK > 0 && r.Server != "nginx/1.22.1" {
 			t.Errorf("a record's traffic run via %s keeps Server %q, want nginx/1.22.1", r.Via, r.Server)
@@ -208,6 +209,7 @@ func labTwoLabs(t *testing.T, e *env) {
 			}
 		}
 		all := strings.Join(msgs, "\n")
+		t.Logf("A's answers with B's record:\n%s", all)
 		if code != 1 || !failed["step-5"] || !failed["step-6"] || !failed["step-7"] ||
 			!strings.Contains(all, "lab="+recB.Cluster.Nonce) || !strings.Contains(all, e.podIP) || !strings.Contains(all, ipB) {
 			t.Errorf("A's answers with B's record: exit %d, want 1 with step-5, 6 and 7 failed naming B's nonce %s, A's IP %s and B's %s:\n%s\n%s",
@@ -245,6 +247,9 @@ func labTwoLabs(t *testing.T, e *env) {
 				byStep[r.Step] = r.Status + ": " + r.Message
 			}
 			for _, s := range carriers {
+				t.Logf("%s, %s: %s", mode.name, s, byStep[s])
+			}
+			for _, s := range carriers {
 				if want := s + " shows nginx/1.25.3; " + mode.source; !strings.HasPrefix(byStep[s], "fail: ") || !strings.Contains(byStep[s], want) {
 					t.Errorf("%s, %s: %q, want a failure naming %q", mode.name, s, byStep[s], want)
 				}
@@ -267,6 +272,7 @@ func labTwoLabs(t *testing.T, e *env) {
 				nonce = d.Message
 			}
 		}
+		t.Logf("mixed, no record: %s", nonce)
 		if code != 1 || !rep.Offline || !strings.Contains(nonce, recA.Cluster.Nonce) || !strings.Contains(nonce, recB.Cluster.Nonce) {
 			t.Errorf("a folder mixing A and B, no record: exit %d, want 1 with a nonce disagreement naming %s and %s:\n%s",
 				code, recA.Cluster.Nonce, recB.Cluster.Nonce, tail(out, 30))
@@ -303,6 +309,7 @@ func labTwoLabs(t *testing.T, e *env) {
 		got := map[string]string{}
 		for _, s := range c.Students {
 			got[s.Name] = s.Verification.Status
+			t.Logf("lab grade: %s %d points, %s %q", s.Name, s.Points, s.Verification.Status, s.Verification.Problems)
 			if s.Name == "erin" && !strings.Contains(strings.Join(s.Verification.Problems, "\n"), "step-6.txt changed after the lab record was made") {
 				t.Errorf("erin's problems do not name the edited step-6.txt: %q", s.Verification.Problems)
 			}
