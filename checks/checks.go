@@ -237,8 +237,14 @@ func Grade(ctx context.Context, a *spec.Assignment, ids []string, opts Options) 
 	}
 	rep.Disagreements = coherence.Check(answers, coherence.Options{Pod: a.Workload.Pod})
 	if opts.Live != nil && len(opts.Live.Vars["nginx.version"]) == 1 {
+		// The version lab traffic's answers named (their Server header),
+		// live or as the lab record kept it.
+		source := i18n.For(opts.Lang).Sprintf("the lab's nginx answered lab traffic with")
+		if !opts.Live.Recorded.IsZero() {
+			source = i18n.For(opts.Lang).Sprintf("the lab record says the lab's nginx answered lab traffic with")
+		}
 		claims := coherence.Claims(answers, coherence.Options{Pod: a.Workload.Pod})
-		rep.Disagreements = append(rep.Disagreements, coherence.Against(claims, coherence.ClaimNginxVersion, opts.Live.Vars["nginx.version"][0], "the lab's nginx")...)
+		rep.Disagreements = append(rep.Disagreements, coherence.Against(claims, coherence.ClaimNginxVersion, opts.Live.Vars["nginx.version"][0], source)...)
 	}
 	disagree(results, rep.Disagreements)
 	for _, r := range results {

@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/k8s-debug-lab/lab/checks"
+	"github.com/k8s-debug-lab/lab/checks/live"
 )
 
 // The mixed hand-in, from real captures: step-3, step-5 and
@@ -59,5 +61,37 @@ func TestHandshakeIsNoAccess(t *testing.T) {
 	got := verdicts(grade(t, dir, "step-7"))["step-7"]
 	if got.Status != checks.Fail || !strings.Contains(got.Message, "no HTTP request") {
 		t.Errorf("got %+v, want a failure", got)
+	}
+}
+
+// The nginx version the end-to-end lab's step-7 log names (nginx/1.22.1,
+// Debian 12's build) against the Server header lab traffic got: live and
+// from a lab record. A lab whose server is not nginx (BusyBox httpd sends
+// no Server header) has no version, and nothing is compared.
+func TestNginxVersionAgainstTheLab(t *testing.T) {
+	recorded := time.Date(2026, 12, 5, 8, 7, 42, 0, time.UTC)
+	tests := []struct {
+		name     string
+		server   string
+		recorded time.Time
+		want     verdict
+	}{
+		{"live, the same nginx", "nginx/1.22.1", time.Time{}, verdict{checks.Pass, 2, ""}},
+		{"live, another nginx", "nginx/1.25.3", time.Time{}, verdict{checks.Fail, 0,
+			"step-7 shows nginx/1.22.1; the lab's nginx answered lab traffic with nginx/1.25.3"}},
+		{"recorded, another nginx", "nginx/1.25.3", recorded, verdict{checks.Fail, 0,
+			"step-7 shows nginx/1.22.1; the lab record says the lab's nginx answered lab traffic with nginx/1.25.3"}},
+		{"no Server header", "", time.Time{}, verdict{checks.Pass, 2, ""}},
+		{"nginx hiding its version", "nginx", time.Time{}, verdict{checks.Pass, 2, ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := live.Evaluate(live.Snapshot{Namespace: "default", PodName: "nginx-distroless", Container: "nginx", Server: tt.server})
+			l.Recorded = tt.recorded
+			rep := gradeLive(t, "testdata/answers/good", l, "step-7")
+			if diff := cmp.Diff(tt.want, verdicts(rep)["step-7"]); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		})
 	}
 }

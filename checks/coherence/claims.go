@@ -66,18 +66,16 @@ var claimNouns = map[string]string{
 }
 
 // Against compares the claims about what with the value want that source
-// holds ("the lab record", "the cluster"): every step whose values do not
-// include want disagrees, naming both sides ("step-7 names pod UID 84d5…;
-// the lab record says 1f0e…"). An empty want compares nothing.
+// holds: every step whose values do not include want disagrees, naming
+// both sides. source says who holds want, with its verb ("the lab record
+// says", "the lab's nginx answered"): "step-6 shows pod IP 10.244.0.2;
+// the lab record says 10.244.0.9", "step-7 shows nginx/1.25.3; the lab's
+// nginx answered nginx/1.22.1". An empty want compares nothing.
 func Against(claims []Claim, what, want, source string) []Disagreement {
 	if want == "" {
 		return nil
 	}
 	var out []Disagreement
-	noun := claimNouns[what]
-	if noun == "" {
-		noun = what
-	}
 	for _, c := range claims {
 		if c.What != what || slices.Contains(c.Values, want) {
 			continue
@@ -85,9 +83,27 @@ func Against(claims []Claim, what, want, source string) []Disagreement {
 		out = append(out, Disagreement{
 			Rule:    RuleRecord,
 			Steps:   []string{c.Step},
-			Message: fmt.Sprintf("%s shows %s %s; %s says %s", c.Step, noun, strings.Join(firstN(c.Values, 3), ", "), source, want),
+			Message: fmt.Sprintf("%s shows %s; %s %s", c.Step, showClaim(what, firstN(c.Values, 3), true), source, showClaim(what, []string{want}, false)),
 			Hint:    resetHint,
 		})
 	}
 	return out
+}
+
+// showClaim writes values as a message names them: a version as nginx
+// writes it (nginx/1.22.1), anything else after its noun when noun is
+// asked for.
+func showClaim(what string, vs []string, noun bool) string {
+	if what == ClaimNginxVersion {
+		return "nginx/" + strings.Join(vs, ", nginx/")
+	}
+	list := strings.Join(vs, ", ")
+	if !noun {
+		return list
+	}
+	n := claimNouns[what]
+	if n == "" {
+		n = what
+	}
+	return n + " " + list
 }

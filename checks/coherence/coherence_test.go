@@ -176,11 +176,12 @@ func TestAgainst(t *testing.T) {
 		{ClaimPodIP, "10.244.0.9", []string{"step-6 shows pod IP 10.244.0.2; the lab record says 10.244.0.9"}},
 		{ClaimNonce, "c4fch3i2bc", nil},
 		{ClaimNginxVersion, "1.22.1", nil},
+		{ClaimNginxVersion, "1.25.3", []string{"step-7 shows nginx/1.22.1; the lab record says nginx/1.25.3"}},
 		{ClaimNginxVersion, "", nil},
 	}
 	for _, tt := range tests {
 		var got []string
-		for _, d := range Against(claims, tt.what, tt.want, "the lab record") {
+		for _, d := range Against(claims, tt.what, tt.want, "the lab record says") {
 			got = append(got, d.Message)
 		}
 		if diff := cmp.Diff(tt.out, got); diff != "" {

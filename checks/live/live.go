@@ -11,6 +11,7 @@ package live
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -46,6 +47,10 @@ type Snapshot struct {
 	// TrafficSources are the addresses lab traffic came from, as the pod
 	// sees them.
 	TrafficSources []string
+	// Server is the Server header the lab's server answered lab traffic
+	// with ("nginx/1.22.1"); empty when lab traffic never ran or the
+	// server sends none.
+	Server string
 	// Lang is the language of the checks' messages and hints.
 	Lang i18n.Lang
 }
@@ -81,7 +86,30 @@ func Evaluate(s Snapshot) *checks.Live {
 	if len(s.TrafficSources) > 0 {
 		l.Vars["traffic.sources"] = s.TrafficSources
 	}
+	if s.Server != "" {
+		l.Vars["server"] = []string{s.Server}
+		if v, ok := NginxVersion(s.Server); ok {
+			l.Vars["nginx.version"] = []string{v}
+		}
+	}
 	return l
+}
+
+// nginxServer is the Server header of an nginx that names its version
+// (server_tokens on, the default); "nginx" alone (server_tokens off) names
+// none.
+var nginxServer = regexp.MustCompile(`^nginx/([0-9]+\.[0-9]+\.[0-9]+)(?:$|[ (])`)
+
+// NginxVersion is the version in an nginx's Server header ("nginx/1.22.1"
+// gives "1.22.1"), as the answers' nginx.version facts write it. Another
+// server's header (BusyBox httpd, Apache) gives none: the nginx rules do
+// not apply to it.
+func NginxVersion(server string) (string, bool) {
+	m := nginxServer.FindStringSubmatch(server)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
 }
 
 func missing(s Snapshot) checks.LiveResult {

@@ -106,3 +106,36 @@ func TestVars(t *testing.T) {
 	}
 	var _ *checks.Live = l
 }
+
+// TestServerVars: the Server header lab traffic's answers carried becomes
+// the lab's nginx version; a server that is not nginx, or an nginx that
+// hides its version, gives none and the nginx rules do not apply.
+func TestServerVars(t *testing.T) {
+	tests := []struct {
+		server  string
+		version []string
+	}{
+		{"nginx/1.22.1", []string{"1.22.1"}},          // Debian 12's nginx, as the e2e lab answers
+		{"nginx/1.18.0 (Ubuntu)", []string{"1.18.0"}}, // Ubuntu's build names its OS
+		{"nginx", nil},                  // server_tokens off
+		{"", nil},                       // BusyBox httpd sends no Server header
+		{"Apache/2.4.57 (Debian)", nil}, // not nginx
+		{"nginx/1.22.", nil},
+		{"xnginx/1.22.1", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.server, func(t *testing.T) {
+			l := Evaluate(Snapshot{Namespace: "default", PodName: "nginx-distroless", Container: "nginx", Pod: labPod(), Server: tt.server})
+			if diff := cmp.Diff(tt.version, l.Vars["nginx.version"]); diff != "" {
+				t.Errorf("nginx.version (-want +got):\n%s", diff)
+			}
+			var server []string
+			if tt.server != "" {
+				server = []string{tt.server}
+			}
+			if diff := cmp.Diff(server, l.Vars["server"]); diff != "" {
+				t.Errorf("server (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -331,6 +331,8 @@ var LiveVars = []string{
 	"namespace",       // its namespace
 	"nonce",           // the nonce lab traffic puts in every request
 	"traffic.sources", // addresses lab traffic came from, as the pod sees them (a list)
+	"server",          // the Server header the lab's server answered lab traffic with
+	"nginx.version",   // the version in it, when that server is an nginx that names one
 }
 
 var varRef = regexp.MustCompile(`\$\{([a-z.]+)\}`)

@@ -68,6 +68,7 @@ func gatherLive(ctx context.Context, c kubernetes.Interface, a *spec.Assignment,
 	if st != nil {
 		snap.Nonce = st.Nonce
 		snap.TrafficSources = st.Sources()
+		snap.Server = st.Server()
 	}
 	return snap, nil
 }

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -216,5 +219,38 @@ func TestNginxImageHelp(t *testing.T) {
 				t.Errorf("lab %s: exit %d, no %q in:\n%s", strings.Join(args, " "), r.code, usage, r.out)
 			}
 		}
+	}
+}
+
+// A Ctrl-C while a command waits on a cluster that has stopped answering
+// is exit 1, "interrupted", never 3: the student cut it short.
+func TestInterruptedIsExitOne(t *testing.T) {
+	noCluster(t)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hang.Close()
+	kc := kubeconfigFor(t, hang.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	var out, errOut bytes.Buffer
+	err := RunWith(ctx, []string{"status", "--kubeconfig", kc}, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, deps)
+	if ExitCode(err) != ExitFailed || err == nil || !strings.HasPrefix(err.Error(), "interrupted") {
+		t.Errorf("interrupted lab status: exit %d, %v", ExitCode(err), err)
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"plain", errors.New("reading pod default/x: context canceled"), "interrupted: reading pod default/x: context canceled"},
+		{"a cluster error", &ExitError{Code: ExitCluster, Err: errors.New("cannot reach the cluster")}, "interrupted: cannot reach the cluster"},
+		{"said already", &ExitError{Code: ExitFailed, Err: errors.New("interrupted after 1 of 3 steps")}, "interrupted after 1 of 3 steps"},
+		{"silent", &ExitError{Code: ExitCluster}, "interrupted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := interrupted(tc.err)
+			if ExitCode(got) != ExitFailed || got.Error() != tc.want {
+				t.Errorf("interrupted(%v) = exit %d, %q; want 1, %q", tc.err, ExitCode(got), got, tc.want)
+			}
+		})
 	}
 }

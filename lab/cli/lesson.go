@@ -220,6 +220,8 @@ func (o *lessonOptions) show(ctx context.Context, id string) error {
 	switch {
 	case errors.As(err, &exit):
 		return err
+	case errors.Is(err, errPodGoing):
+		fmt.Fprintln(o.streams.ErrOut, i18n.For(o.lng).Sprintf("lab lesson: pod %s/%s is being deleted: the commands name its UID %s, which its replacement will not have; lab up makes the new pod, then run lab lesson again", vars.Namespace, vars.Pod, vars.PodUID))
 	case err != nil:
 		fmt.Fprintln(o.streams.ErrOut, i18n.For(o.lng).Sprintf("lab lesson: %v; the commands keep placeholders such as <POD_UID: …>: lab up starts the lab, then run lab lesson again", err))
 	case o.globals.verbosity > 0:
@@ -366,6 +368,11 @@ func labPodVars(ctx context.Context, s *session, pids bool) (lessons.Vars, error
 			v.Runtime += "://" + n.Runtime.Version
 		}
 	}
+	if f.Reason == kube.ReasonTerminating {
+		// Filled in from a pod that is going: the student is told, and no
+		// ps is run in a debug container that is being stopped.
+		return v, errPodGoing
+	}
 	v.Debugger = newestDebugger(f.Ephemeral, w.Container)
 	if pids && v.Debugger != "" {
 		// The PIDs are what the student's own ps shows, so that the
@@ -375,6 +382,10 @@ func labPodVars(ctx context.Context, s *session, pids bool) (lessons.Vars, error
 	}
 	return v, nil
 }
+
+// errPodGoing is labPodVars' word for a lab pod that is being deleted:
+// its values are filled in, and are about to be wrong.
+var errPodGoing = errors.New("the lab's pod is being deleted")
 
 // debuggerPIDs runs ps in the debug container, as lab solve does, and
 // reads the workload's main process and first worker; zeros when the

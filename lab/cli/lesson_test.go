@@ -401,6 +401,38 @@ func TestLessonFromTheCluster(t *testing.T) {
 	}
 }
 
+// A pod being deleted (a student's kubectl delete, lab reset in another
+// terminal) still fills the lesson in, with a note that its UID is about
+// to be wrong; no ps runs in its dying debug container.
+func TestLessonWhilePodIsDeleted(t *testing.T) {
+	noCluster(t)
+	gone := metav1.NewTime(time.Date(2026, 12, 5, 8, 10, 15, 0, time.UTC))
+	api := &fakeAPI{pod: &corev1.Pod{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: "nginx-distroless", Namespace: "default", UID: "4fb7f22b-f590-404b-8826-e353cd66adf4",
+			DeletionTimestamp: &gone},
+		Spec: corev1.PodSpec{NodeName: "lab-e2e-node", Containers: []corev1.Container{{Name: "nginx"}},
+			EphemeralContainers: []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger-pxfqd"}, TargetContainerName: "nginx"}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.244.0.4",
+			EphemeralContainerStatuses: []corev1.ContainerStatus{{Name: "debugger-pxfqd", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}},
+	}}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	kc := kubeconfigFor(t, srv.URL)
+	streams := &psStreams{out: "PID   USER     TIME  COMMAND\n    1 65535     0:00 /pause\n"}
+	useDeps(t, func(d *Deps) { d.NewStreams = func(*kube.Target) (LabStreams, error) { return streams, nil } })
+	r := lab(t, "lesson", "3", "--plain", "--kubeconfig", kc)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %v\n%s", r.code, r.returnedError, r.err)
+	}
+	if want := "lab lesson: pod default/nginx-distroless is being deleted: the commands name its UID 4fb7f22b-f590-404b-8826-e353cd66adf4, which its replacement will not have; lab up makes the new pod"; !strings.Contains(r.err, want) {
+		t.Errorf("stderr %q lacks %q", r.err, want)
+	}
+	if streams.got.Container != "" {
+		t.Errorf("ps ran in the dying debug container %s", streams.got.Container)
+	}
+}
+
 func TestLessonWhenTheClusterDoesNotAnswer(t *testing.T) {
 	noCluster(t)
 	srv := httptest.NewServer(http.NotFoundHandler())

@@ -132,6 +132,11 @@ func RunWith(ctx context.Context, args []string, streams Streams, deps Deps) err
 		// cobra finds unknown verbs before any command runs.
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w; see lab --help", err)}
 	}
+	if err != nil && ctx.Err() != nil {
+		// A Ctrl-C (or SIGTERM), whatever the command was waiting on when
+		// it came: exit 1, saying so, never 3 for a request it cut short.
+		return interrupted(err)
+	}
 	if err != nil && !errors.As(err, &ee) && kube.LostCluster(err) {
 		// The cluster answered when the command began and then stopped (an
 		// API server paused, a laptop's VM suspended): exit code 3, as if
@@ -139,6 +144,26 @@ func RunWith(ctx context.Context, args []string, streams Streams, deps Deps) err
 		return &ExitError{Code: ExitCluster, Err: fmt.Errorf("%w\nthe cluster stopped answering; lab status says when it is back", err)}
 	}
 	return err
+}
+
+// interrupted is err as an interrupted command's error: exit code 1, and
+// "interrupted" in what it says (commands that clean up after an
+// interrupt say what they removed; that stays).
+func interrupted(err error) error {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Code == ExitFailed && (ee.Err == nil || strings.Contains(ee.Err.Error(), "interrupted")) {
+			return err
+		}
+		if ee.Err == nil {
+			return &ExitError{Code: ExitFailed, Err: errors.New("interrupted")}
+		}
+		err = ee.Err
+	}
+	if !strings.Contains(err.Error(), "interrupted") {
+		err = fmt.Errorf("interrupted: %w", err)
+	}
+	return &ExitError{Code: ExitFailed, Err: err}
 }
 
 // NewRoot returns the lab command with every verb attached.

@@ -134,8 +134,10 @@ type trafficReport struct {
 }
 
 type trafficRun struct {
-	Via    traffic.Via    `json:"via"`
-	Source string         `json:"source,omitempty"`
+	Via    traffic.Via `json:"via"`
+	Source string      `json:"source,omitempty"`
+	// Server is the Server header the answers carried.
+	Server string         `json:"server,omitempty"`
 	Sent   int            `json:"sent"`
 	OK     int            `json:"ok"`
 	Failed int            `json:"failed"`
@@ -183,9 +185,9 @@ func sendTraffic(ctx context.Context, tc traffic.Cluster, st *state.Lab, via tra
 		rep.Service = traffic.ServiceURL(tc.Service, tc.Namespace, tc.Port)
 	}
 	for _, s := range res.Summaries {
-		st.AddRun(state.Run{Via: string(s.Via), Start: res.Start.UTC(), End: res.End.UTC(), Sent: s.Sent, OK: s.OK, Source: s.Source})
+		st.AddRun(state.Run{Via: string(s.Via), Start: res.Start.UTC(), End: res.End.UTC(), Sent: s.Sent, OK: s.OK, Source: s.Source, Server: s.Server})
 		rep.Runs = append(rep.Runs, trafficRun{
-			Via: s.Via, Source: s.Source, Sent: s.Sent, OK: s.OK, Failed: s.Failed,
+			Via: s.Via, Source: s.Source, Server: s.Server, Sent: s.Sent, OK: s.OK, Failed: s.Failed,
 			P50Ms: ms(s.P50), P99Ms: ms(s.P99), Errors: s.Errors,
 		})
 	}
@@ -238,6 +240,9 @@ func writeTrafficText(w io.Writer, p *i18n.Printer, rep *trafficReport) {
 		}
 		if r.Via == traffic.Pod && rep.ClientPod != "" {
 			from += ", " + p.Sprintf("client pod %s", rep.ClientPod)
+		}
+		if r.Server != "" {
+			from += ", " + p.Sprintf("answered by %s", r.Server)
 		}
 		fmt.Fprintf(w, "%s (%s)\n", s.In(p), from)
 	}

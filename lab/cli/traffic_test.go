@@ -55,7 +55,8 @@ func (s *fakeStreams) Logs(ctx context.Context, ns, pod, container string, follo
 	if !strings.Contains(p.Spec.Containers[0].Command[2], "svc.cluster.local/?lab=") {
 		s.t.Errorf("the client pod requests no nonce: %s", p.Spec.Containers[0].Command[2])
 	}
-	return io.NopCloser(strings.NewReader(strings.Repeat("200 0.002\n", 3) + "done\n")), nil
+	// The client pod's lines as curl 7.88.1 printed them for Debian's nginx.
+	return io.NopCloser(strings.NewReader(strings.Repeat("200 0.001025 nginx/1.22.1\n", 3) + "done\n")), nil
 }
 
 func (s *fakeStreams) Exec(context.Context, kube.ExecOptions) error {
@@ -78,6 +79,7 @@ func trafficCluster(t *testing.T) (*labCluster, *fakeStreams) {
 		fs.mu.Lock()
 		fs.uris = append(fs.uris, r.URL.RequestURI()+" "+r.UserAgent())
 		fs.mu.Unlock()
+		w.Header().Set("Server", "nginx/1.22.1")
 		io.WriteString(w, "<h1>Welcome to nginx!</h1>")
 	}))
 	t.Cleanup(fs.nginx.Close)
@@ -103,12 +105,12 @@ func TestTraffic(t *testing.T) {
 	}
 	var got []string
 	for _, run := range doc.Runs {
-		got = append(got, string(run.Via)+" "+run.Source)
+		got = append(got, string(run.Via)+" "+run.Source+" "+run.Server)
 		if run.Sent != 3 || run.OK != 3 || run.P50Ms <= 0 {
 			t.Errorf("run %+v", run)
 		}
 	}
-	if diff := cmp.Diff([]string{"port-forward 127.0.0.1", "pod " + kubetest.PodIP}, got); diff != "" {
+	if diff := cmp.Diff([]string{"port-forward 127.0.0.1 nginx/1.22.1", "pod " + kubetest.PodIP + " nginx/1.22.1"}, got); diff != "" {
 		t.Errorf("runs (-want +got):\n%s", diff)
 	}
 	for _, u := range fs.uris {
@@ -119,6 +121,9 @@ func TestTraffic(t *testing.T) {
 	if diff := cmp.Diff([]string{"127.0.0.1", kubetest.PodIP}, st.Sources()); diff != "" {
 		t.Errorf("state sources (-want +got):\n%s", diff)
 	}
+	if st.Server() != "nginx/1.22.1" {
+		t.Errorf("state server %q, want nginx/1.22.1", st.Server())
+	}
 	pods, _ := lc.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{})
 	if len(pods.Items) != 1 {
 		t.Errorf("%d pods after lab traffic, want the lab's alone (the client pod deleted)", len(pods.Items))
@@ -126,7 +131,7 @@ func TestTraffic(t *testing.T) {
 
 	// A second run keeps the nonce and adds its runs; text goes to stdout.
 	r = lab(t, "traffic", "--count", "2", "--rate", "0", "--via", "port-forward").must(t, ExitOK)
-	if !strings.HasPrefix(r.out, "port-forward: sent 2, ok 2, failed 0, p50 ") || !strings.Contains(r.out, "(from 127.0.0.1)\nevery request: GET /?lab="+st.Nonce+", User-Agent lab-traffic/dev\n") {
+	if !strings.HasPrefix(r.out, "port-forward: sent 2, ok 2, failed 0, p50 ") || !strings.Contains(r.out, "(from 127.0.0.1, answered by nginx/1.22.1)\nevery request: GET /?lab="+st.Nonce+", User-Agent lab-traffic/dev\n") {
 		t.Errorf("stdout:\n%s", r.out)
 	}
 	again, _ := state.Load(path, "", "")

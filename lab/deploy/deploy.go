@@ -252,6 +252,17 @@ func (d *deployer) apply(res *Result, obj Object, action, why string, uid types.
 	d.o.debugf("%s", res.Changes[len(res.Changes)-1])
 }
 
+// cutOff remembers an object whose creation an interrupt cut off: the API
+// server may have made it without lab hearing back, and a half-applied lab
+// (a pod without its Service) must not outlive the Ctrl-C. Its UID is
+// unknown, so undo looks it up and removes it only if it carries lab's
+// label.
+func (d *deployer) cutOff(ctx context.Context, obj Object, action string) {
+	if ctx.Err() != nil && action != "updated" {
+		d.created = append(d.created, obj)
+	}
+}
+
 var applyOptions = metav1.ApplyOptions{FieldManager: kube.FieldManager, Force: true}
 
 func (d *deployer) namespace(ctx context.Context, res *Result) error {
@@ -268,6 +279,7 @@ func (d *deployer) namespace(ctx context.Context, res *Result) error {
 	d.o.status("creating namespace " + d.ns)
 	ns, err := d.c.CoreV1().Namespaces().Apply(cctx, d.m.Namespace, applyOptions)
 	if err != nil {
+		d.cutOff(ctx, Object{Kind: "namespace", Name: d.ns}, "created")
 		return fmt.Errorf("creating namespace %s: %w", d.ns, err)
 	}
 	d.apply(res, Object{Kind: "namespace", Name: d.ns}, "created", "", ns.UID)
@@ -345,6 +357,7 @@ func (d *deployer) applyPod(ctx context.Context, res *Result, obj Object, action
 			return nil
 		}
 		if !noServiceAccountYet(err) || time.Now().After(deadline) {
+			d.cutOff(ctx, obj, action)
 			return fmt.Errorf("applying %s: %w", obj, err)
 		}
 		// A cluster (or namespace) made seconds ago has no default service
@@ -448,6 +461,7 @@ func applyObject[T interface {
 	d.o.status("applying " + obj.String())
 	got, err := apply(cctx)
 	if err != nil {
+		d.cutOff(ctx, obj, action)
 		return zero, fmt.Errorf("applying %s: %w", obj, err)
 	}
 	d.apply(res, obj, action, why, got.GetUID())
@@ -466,6 +480,17 @@ func (d *deployer) undo(cause error) error {
 	var errs []error
 	for i := len(d.created) - 1; i >= 0; i-- {
 		obj := d.created[i]
+		if obj.UID == "" {
+			uid, managed, err := lookupObject(ctx, d.c, obj)
+			if apierrors.IsNotFound(err) || err == nil && !managed {
+				continue // never made, or not lab's
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("looking for %s, whose creation was cut off: %w", obj, err))
+				continue
+			}
+			obj.UID = uid
+		}
 		if err := deleteObject(ctx, d.c, obj); err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("removing %s: %w", obj, err))
 			continue
@@ -477,6 +502,28 @@ func (d *deployer) undo(cause error) error {
 		return errors.Join(append([]error{err}, errs...)...)
 	}
 	return err
+}
+
+// lookupObject reads an object's UID and whether lab manages it.
+func lookupObject(ctx context.Context, c kubernetes.Interface, obj Object) (types.UID, bool, error) {
+	var m metav1.Object
+	var err error
+	switch obj.Kind {
+	case "pod":
+		m, err = c.CoreV1().Pods(obj.Namespace).Get(ctx, obj.Name, metav1.GetOptions{})
+	case "service":
+		m, err = c.CoreV1().Services(obj.Namespace).Get(ctx, obj.Name, metav1.GetOptions{})
+	case "configmap":
+		m, err = c.CoreV1().ConfigMaps(obj.Namespace).Get(ctx, obj.Name, metav1.GetOptions{})
+	case "namespace":
+		m, err = c.CoreV1().Namespaces().Get(ctx, obj.Name, metav1.GetOptions{})
+	default:
+		return "", false, fmt.Errorf("unknown kind %q", obj.Kind)
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return m.GetUID(), m.GetLabels()[kube.ManagedByLabel] == kube.ManagedByValue, nil
 }
 
 // deleteObject deletes one object lab created, only if it is still that
@@ -512,8 +559,8 @@ func deletePod(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod) err
 }
 
 // waitGone waits until the pod (that UID) no longer exists.
-func waitGone(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, o Options) error {
-	ctx, cancel := context.WithTimeout(ctx, o.timeout())
+func waitGone(parent context.Context, c kubernetes.Interface, pod *corev1.Pod, o Options) error {
+	ctx, cancel := context.WithTimeout(parent, o.timeout())
 	defer cancel()
 	for {
 		cctx, ccancel := context.WithTimeout(ctx, kube.CallTimeout)
@@ -528,6 +575,13 @@ func waitGone(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, o Op
 		o.status(fmt.Sprintf("waiting for the old pod %s to go", pod.Name))
 		select {
 		case <-ctx.Done():
+			if parent.Err() == nil {
+				// A node that does not stop the pod's containers (a kubelet
+				// gone, a network namespace it cannot remove) is not a
+				// cluster that stopped answering: say where to look.
+				return fmt.Errorf("pod %s/%s is still being deleted after %s; kubectl describe pod %s -n %s shows why (its node must stop its containers), then run lab up again",
+					pod.Namespace, pod.Name, o.timeout(), pod.Name, pod.Namespace)
+			}
 			return fmt.Errorf("waiting for pod %s/%s to be deleted: %w", pod.Namespace, pod.Name, ctx.Err())
 		case <-time.After(o.poll()):
 		}

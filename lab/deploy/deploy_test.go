@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -324,6 +325,44 @@ func TestUpInterruptedRemovesWhatItCreated(t *testing.T) {
 	}
 }
 
+// A Ctrl-C while the pod's creation is on the wire: the API server made it,
+// lab never heard back. The pod still goes, so that no half-applied lab (a
+// pod without its Service) outlives the interrupt; a pod that is not lab's
+// is never touched.
+func TestUpInterruptedMidCreate(t *testing.T) {
+	for _, managed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("managed=%v", managed), func(t *testing.T) {
+			c := newCluster(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			c.PrependReactor("patch", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
+				labels := map[string]string{}
+				if managed {
+					labels[kube.ManagedByLabel] = kube.ManagedByValue
+				}
+				pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: labPod, Namespace: "default", UID: "made-while-cut-off", Labels: labels}}
+				if err := c.Tracker().Add(pod); err != nil {
+					t.Error(err)
+				}
+				cancel()
+				return true, nil, context.Canceled
+			})
+			_, err := Up(ctx, c, fastOptions())
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error %v, want context.Canceled", err)
+			}
+			_, gerr := c.CoreV1().Pods("default").Get(context.Background(), labPod, metav1.GetOptions{})
+			switch {
+			case managed && !apierrors.IsNotFound(gerr):
+				t.Errorf("the pod whose creation was cut off is still there (%v); %v", gerr, err)
+			case managed && !strings.Contains(err.Error(), "removed what this command created: [pod default/nginx-distroless]"):
+				t.Errorf("error %q does not say what was removed", err)
+			case !managed && gerr != nil:
+				t.Errorf("a pod that is not lab's was removed: %v", gerr)
+			}
+		})
+	}
+}
+
 func TestUpInterruptedKeepsWhatWasThere(t *testing.T) {
 	c := newCluster(t)
 	if _, err := Up(context.Background(), c, fastOptions()); err != nil {
@@ -364,6 +403,29 @@ func TestResetRecreatesThePod(t *testing.T) {
 	}
 	if res.Pod.UID == first.Pod.UID {
 		t.Error("reset kept the pod's UID")
+	}
+}
+
+// A pod its node never stops (a kubelet gone, a network namespace it
+// cannot remove) stays Terminating: lab says where to look, and it is not
+// taken for a cluster that stopped answering (exit 3).
+func TestResetSaysWhenTheOldPodStaysTerminating(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t)
+	if _, err := Up(ctx, c, fastOptions()); err != nil {
+		t.Fatal(err)
+	}
+	c.PrependReactor("delete", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, nil, nil // accepted, never gone
+	})
+	o := fastOptions()
+	o.Timeout = 50 * time.Millisecond
+	_, err := Reset(ctx, c, o)
+	if err == nil || !strings.Contains(err.Error(), "pod default/nginx-distroless is still being deleted after 50ms; kubectl describe pod nginx-distroless -n default shows why") {
+		t.Errorf("reset with a pod that never goes: %v", err)
+	}
+	if kube.LostCluster(err) {
+		t.Errorf("LostCluster(%v) = true: a slow node is not a lost cluster", err)
 	}
 }
 

@@ -108,6 +108,10 @@ func ContainerStuck(st corev1.ContainerState) string {
 	return ""
 }
 
+// ErrPodDeleted is WaitPod's error when the pod it waits for is gone:
+// someone else's kubectl delete, not a state the pod reached.
+var ErrPodDeleted = errors.New("was deleted")
+
 // PollInterval is how often the wait helpers read the pod.
 var PollInterval = 250 * time.Millisecond
 
@@ -130,7 +134,7 @@ func WaitPod(ctx context.Context, c kubernetes.Interface, namespace, name string
 				return p, err
 			}
 		case apierrors.IsNotFound(err):
-			return last, fmt.Errorf("pod %s/%s was deleted", namespace, name)
+			return last, fmt.Errorf("pod %s/%s %w", namespace, name, ErrPodDeleted)
 		case wctx.Err() == nil:
 			return last, fmt.Errorf("reading pod %s/%s: %w", namespace, name, err)
 		}

@@ -252,6 +252,7 @@ func TestLostCluster(t *testing.T) {
 		{"ctrl-c", fmt.Errorf("waiting: %w", get(context.Canceled)), false},
 		{"an answer", apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "x", errors.New("no")), false},
 		{"lab's own", errors.New("the pod did not become Ready"), false},
+		{"lab's own wait", fmt.Errorf("waiting for pod default/x to be deleted: %w", context.DeadlineExceeded), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := LostCluster(tc.err); got != tc.want {

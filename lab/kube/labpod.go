@@ -299,12 +299,16 @@ func PodReady(pod *corev1.Pod) bool {
 	return false
 }
 
+// ReasonTerminating is NotReadyReason's word for a pod being deleted, as
+// kubectl get pod shows it.
+const ReasonTerminating = "Terminating"
+
 // NotReadyReason is the most telling reason a pod is not ready: a
 // container's waiting or terminated reason (ImagePullBackOff,
 // CrashLoopBackOff, …), else the unschedulable condition, else "".
 func NotReadyReason(pod *corev1.Pod) string {
 	if pod.DeletionTimestamp != nil {
-		return "Terminating"
+		return ReasonTerminating
 	}
 	for _, s := range append(slices.Clone(pod.Status.InitContainerStatuses), pod.Status.ContainerStatuses...) {
 		if w := s.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" && w.Reason != "PodInitializing" {

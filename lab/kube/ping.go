@@ -55,8 +55,10 @@ func LostCluster(err error) bool {
 	if errors.As(err, &ue) {
 		return true
 	}
+	// lab's own waits end in a bare context.DeadlineExceeded, which is a
+	// net.Error too: a pod that takes too long is not a lost cluster.
 	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return errors.As(err, &ne) && ne.Timeout() && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // ServerVersion asks the API server for its version ("v1.34.4"). It is

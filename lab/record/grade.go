@@ -25,9 +25,10 @@ func (r *Record) Snapshot(a *spec.Assignment) live.Snapshot {
 	s.Nonce = c.Nonce
 	runs := make([]state.Run, 0, len(c.Traffic))
 	for _, t := range c.Traffic {
-		runs = append(runs, state.Run{Via: t.Via, Source: t.Source, Start: t.Start, End: t.End, Sent: t.Sent, OK: t.OK})
+		runs = append(runs, state.Run{Via: t.Via, Source: t.Source, Start: t.Start, End: t.End, Sent: t.Sent, OK: t.OK, Server: t.Server})
 	}
-	s.TrafficSources = (&state.Lab{Traffic: runs}).Sources()
+	recorded := &state.Lab{Traffic: runs}
+	s.TrafficSources, s.Server = recorded.Sources(), recorded.Server()
 	if p := c.Pod; p != nil {
 		shares := p.SharesPID
 		pod := &corev1.Pod{

@@ -7,7 +7,8 @@
 // the lab that wrote it and when; the cluster facts the live checks and
 // the spec's cross rules use (context, the API server's host, the pod's
 // name, UID, IP, node, runtime, image and digest, the debug containers,
-// the node debuggers, the nonce and lab traffic's runs); each step's live
+// the node debuggers, the nonce and lab traffic's runs with the Server
+// header nginx answered them with); each step's live
 // verdict with its evidence; and the SHA-256 of every answers file it
 // graded. It never holds a credential: nothing of the kubeconfig but the
 // context's name and the server's host.
@@ -71,6 +72,7 @@ const (
 	maxName    = 253 // a Kubernetes name's limit
 	maxShort   = 64  // an address, a capability, a runtime, a way of traffic
 	maxText    = 512 // images, messages, evidence
+	maxServer  = 128 // a Server header
 	maxTraffic = state.MaxRuns
 )
 
@@ -169,6 +171,10 @@ type Traffic struct {
 	End    time.Time `json:"end"`
 	Sent   int       `json:"sent"`
 	OK     int       `json:"ok"`
+	// Server is the Server header the answers carried ("nginx/1.22.1"):
+	// the nginx version the answers' captures must show. Optional: a
+	// server that sends none, and records written before it, have none.
+	Server string `json:"server,omitempty"`
 }
 
 // Step is one step's verdict when the record was made.
@@ -356,7 +362,7 @@ func clusterOf(in Input) Cluster {
 	}
 	if in.State != nil {
 		for _, run := range last(in.State.Traffic, maxTraffic) {
-			c.Traffic = append(c.Traffic, Traffic{Via: clip(run.Via, maxShort), Source: clip(run.Source, maxShort), Start: run.Start.UTC(), End: run.End.UTC(), Sent: run.Sent, OK: run.OK})
+			c.Traffic = append(c.Traffic, Traffic{Via: clip(run.Via, maxShort), Source: clip(run.Source, maxShort), Start: run.Start.UTC(), End: run.End.UTC(), Sent: run.Sent, OK: run.OK, Server: clip(run.Server, maxServer)})
 		}
 	}
 	return c

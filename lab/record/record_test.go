@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -65,9 +66,10 @@ func goodLab(a *spec.Assignment) (live.Snapshot, *state.Lab) {
 	s.Pods = []corev1.Pod{nodeDebugger("node-debugger-lab-e2e-node-n47p5", "lab-e2e-node")}
 	s.Nonce = "c4fch3i2bc"
 	st := &state.Lab{Context: "kind-lab", Namespace: "default", Nonce: s.Nonce, Created: recordedAt.Add(-time.Hour)}
-	st.AddRun(state.Run{Via: "port-forward", Source: "127.0.0.1", Start: recordedAt.Add(-10 * time.Minute), End: recordedAt.Add(-9 * time.Minute), Sent: 10, OK: 10})
-	st.AddRun(state.Run{Via: "pod", Source: "10.244.0.1", Start: recordedAt.Add(-10 * time.Minute), End: recordedAt.Add(-9 * time.Minute), Sent: 10, OK: 10})
-	s.TrafficSources = st.Sources()
+	// The Server header Debian 12's nginx answers with, as in step-7's log.
+	st.AddRun(state.Run{Via: "port-forward", Source: "127.0.0.1", Start: recordedAt.Add(-10 * time.Minute), End: recordedAt.Add(-9 * time.Minute), Sent: 10, OK: 10, Server: "nginx/1.22.1"})
+	st.AddRun(state.Run{Via: "pod", Source: "10.244.0.1", Start: recordedAt.Add(-10 * time.Minute), End: recordedAt.Add(-9 * time.Minute), Sent: 10, OK: 10, Server: "nginx/1.22.1"})
+	s.TrafficSources, s.Server = st.Sources(), st.Server()
 	return s, st
 }
 
@@ -133,6 +135,8 @@ func TestWriteRead(t *testing.T) {
 		{"debug container", fmt.Sprint(c.DebugContainers), "[{debugger-7mlnq nicolaka/netshoot nginx [SYS_PTRACE] running}]"},
 		{"nonce", c.Nonce, "c4fch3i2bc"},
 		{"traffic", fmt.Sprint(len(c.Traffic), c.Traffic[1].Source), "210.244.0.1"},
+		{"traffic's server", c.Traffic[0].Server + " " + c.Traffic[1].Server, "nginx/1.22.1 nginx/1.22.1"},
+		{"recorded server", got.Snapshot(a).Server, "nginx/1.22.1"},
 		{"files", fmt.Sprint(len(got.Files)), "5"},
 	} {
 		if f.got != f.want {
@@ -432,6 +436,33 @@ func TestGradeAgainstRecord(t *testing.T) {
 		}
 	})
 
+	t.Run("another nginx", func(t *testing.T) {
+		// A lab whose nginx answered with another version than the one
+		// step-7's log names: the live check and the record both say so.
+		dir := copyAnswers(t, good)
+		other, st := goodLab(a)
+		for i := range st.Traffic {
+			st.Traffic[i].Server = "nginx/1.25.3"
+		}
+		other.Server = st.Server()
+		liveRecord(t, a, dir, other, st)
+		rep, err := checks.Grade(context.Background(), a, nil, checks.Options{Answers: os.DirFS(dir), Live: live.Evaluate(other)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := verdicts(rep)["step-7"]; v != "fail step-7 shows nginx/1.22.1; the lab's nginx answered lab traffic with nginx/1.25.3" {
+			t.Errorf("live step-7 = %q", v)
+		}
+		out := grade(t, a, dir, false)
+		want := "step-7 shows nginx/1.22.1; the lab record says the lab's nginx answered lab traffic with nginx/1.25.3"
+		if v := verdicts(out.Report)["step-7"]; v != "fail "+want {
+			t.Errorf("offline step-7 = %q", v)
+		}
+		if len(out.Report.Disagreements) != 1 || out.Report.Disagreements[0].Message != want {
+			t.Errorf("disagreements %+v", out.Report.Disagreements)
+		}
+	})
+
 	t.Run("a verdict edited without its evidence", func(t *testing.T) {
 		dir := copyAnswers(t, good)
 		noDebugger, st := goodLab(a)
@@ -465,4 +496,34 @@ func TestGradeAgainstRecord(t *testing.T) {
 			t.Errorf("exit %d, want 1", out.Report.ExitCode())
 		}
 	})
+}
+
+// The Server header is optional (a record written before it, a lab whose
+// server sends none read the same) and bounded like every other fact.
+func TestServerOptionalAndClipped(t *testing.T) {
+	a := builtin(t)
+	dir := copyAnswers(t, good)
+	snap, st := goodLab(a)
+	rec := liveRecord(t, a, dir, snap, st)
+	data, err := rec.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := regexp.MustCompile(`,\s*"server": "nginx/1.22.1"`).ReplaceAll(data, nil)
+	if bytes.Contains(before, []byte(`"server": "nginx`)) {
+		t.Fatalf("the test did not remove the Server headers:\n%s", before)
+	}
+	old, err := record.Decode(before, a)
+	if err != nil {
+		t.Fatalf("a record without Server headers: %v", err)
+	}
+	if s := old.Snapshot(a); s.Server != "" || live.Evaluate(s).Vars["nginx.version"] != nil {
+		t.Errorf("no Server header recorded, yet server %q", s.Server)
+	}
+
+	st.Traffic[1].Server = "nginx/1.22.1 " + strings.Repeat("(a very long comment) ", 20)
+	rec = liveRecord(t, a, dir, snap, st)
+	if got := rec.Cluster.Traffic[1].Server; len(got) > 128 || !strings.HasPrefix(got, "nginx/1.22.1 (a very") || !strings.HasSuffix(got, "…") {
+		t.Errorf("a long Server header kept as %q (%d bytes)", got, len(got))
+	}
 }

@@ -622,7 +622,17 @@ func (s *solver) inNode(ctx context.Context, r *Result, cmd string) (string, err
 	}
 	start := time.Now()
 	s.status(fmt.Sprintf("node debug pod %s: %s", dbg.Name, cmd))
+	// Someone else's kubectl delete (a student tidying up, an instructor's
+	// script) ends the pod before or while it reads: it is then gone, or
+	// Failed while being deleted, or its log is gone; either way what it
+	// printed is not the whole log.
+	deleted := func() error {
+		return fmt.Errorf("the node debug pod %s was deleted before lab read what it printed (%s); nothing was saved: run lab solve %s again", dbg.Name, cmd, r.Step)
+	}
 	done, err := kube.WaitPod(ctx, s.env.Client, s.env.Namespace, dbg.Name, s.opts.startTimeout(), kube.PodFinished)
+	if errors.Is(err, kube.ErrPodDeleted) {
+		return "", deleted()
+	}
 	if err != nil {
 		// Unfinished, it has printed nothing lab check could use; left
 		// behind (a timeout, a Ctrl-C) it would only wait for the next run.
@@ -631,8 +641,14 @@ func (s *solver) inNode(ctx context.Context, r *Result, cmd string) (string, err
 		}
 		return "", fmt.Errorf("the node debug pod %s did not finish: %w (deleted it)", dbg.Name, err)
 	}
+	if done.DeletionTimestamp != nil && done.Status.Phase != corev1.PodSucceeded {
+		return "", deleted()
+	}
 	rc, err := s.env.Logs(ctx, s.env.Namespace, dbg.Name, dbg.Spec.Containers[0].Name, false)
 	if err != nil {
+		if s.podGone(ctx, created) {
+			return "", deleted()
+		}
 		return "", fmt.Errorf("reading the node debug pod's output (kubectl logs %s -n %s): %w", dbg.Name, s.env.Namespace, err)
 	}
 	out, err := io.ReadAll(io.LimitReader(rc, maxAnswer))
@@ -671,6 +687,18 @@ func (s *solver) replaceOlderNodeDebuggers(ctx context.Context, r *Result, keep 
 	if len(gone) > 0 {
 		r.Did = append(r.Did, "deleted the node debug pods earlier lab solve runs left: "+strings.Join(gone, ", "))
 	}
+}
+
+// podGone says whether the pod p is deleted or being deleted (or replaced
+// by another of the same name).
+func (s *solver) podGone(ctx context.Context, p *corev1.Pod) bool {
+	cctx, cancel := context.WithTimeout(ctx, kube.CallTimeout)
+	defer cancel()
+	now, err := s.env.Client.CoreV1().Pods(s.env.Namespace).Get(cctx, p.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return true
+	}
+	return err == nil && (now.UID != p.UID || now.DeletionTimestamp != nil)
 }
 
 // deletePod deletes a pod lab made, this very pod (its UID) and not one

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -64,6 +65,10 @@ type fakeLab struct {
 	wg       sync.WaitGroup
 	noLaunch bool // the debug container never starts
 	noFinish bool // node debug pods never finish
+	// deleteNode is how someone else deletes the node debug pods:
+	// "pending" before they run, "failed" while they run (the kubelet
+	// kills them), "logs" after they finished, before their log is read.
+	deleteNode string
 }
 
 var podsGVR = corev1.SchemeGroupVersion.WithResource("pods")
@@ -110,6 +115,16 @@ func (l *fakeLab) kubelet() {
 		for _, p := range list.(*corev1.PodList).Items {
 			p := p.DeepCopy()
 			changed := false
+			if strings.HasPrefix(p.Name, kube.NodeDebuggerPrefix) && p.Status.Phase == "" && kube.IsManaged(p) && l.deleteNode == "pending" {
+				_ = l.Tracker().Delete(podsGVR, p.Namespace, p.Name)
+				continue
+			}
+			if strings.HasPrefix(p.Name, kube.NodeDebuggerPrefix) && p.Status.Phase == "" && kube.IsManaged(p) && l.deleteNode == "failed" {
+				p.Status.Phase = corev1.PodFailed
+				p.DeletionTimestamp = ptr.To(metav1.Now())
+				_ = l.Tracker().Update(podsGVR, p, p.Namespace)
+				continue
+			}
 			if strings.HasPrefix(p.Name, kube.NodeDebuggerPrefix) && p.Status.Phase == "" && kube.IsManaged(p) && !l.noFinish {
 				p.Status.Phase = corev1.PodSucceeded
 				p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "debugger",
@@ -194,7 +209,11 @@ func (l *fakeLab) logs(_ context.Context, ns, pod, container string, follow bool
 	if err != nil {
 		return nil, err
 	}
-	want := "sh -c chroot /host sh -c 'cat /var/log/pods/lab_nginx-distroless_0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011/nginx/*.log'"
+	if l.deleteNode == "logs" {
+		_ = l.Tracker().Delete(podsGVR, ns, pod)
+		return nil, apierrors.NewNotFound(corev1.Resource("pods/log"), pod)
+	}
+	want := "sh -c cat /host/var/log/pods/lab_nginx-distroless_0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011/nginx/*.log 2>/dev/null || chroot /host sh -c 'cat /var/log/pods/lab_nginx-distroless_0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011/nginx/*.log'"
 	if got := strings.Join(p.Spec.Containers[0].Command, " "); got != want || container != "debugger" {
 		return nil, fmt.Errorf("logs of %s -c %s running %q", pod, container, got)
 	}
@@ -366,6 +385,27 @@ func TestNodeDebuggerUnfinished(t *testing.T) {
 		if strings.HasPrefix(p.Name, kube.NodeDebuggerPrefix) {
 			t.Errorf("node debug pod %s left behind", p.Name)
 		}
+	}
+}
+
+// A node debug pod someone else deletes while lab solve waits for what it
+// prints fails the step with a message saying so, and saves nothing: the
+// log it would save is not the whole log.
+func TestNodeDebuggerDeleted(t *testing.T) {
+	for _, when := range []string{"pending", "failed", "logs"} {
+		t.Run(when, func(t *testing.T) {
+			l := newFakeLab(t)
+			l.deleteNode = when
+			dir := t.TempDir()
+			res := run(t, l, Options{Answers: dir}, "step-7")
+			if res[0].OK || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "was deleted before lab read what it printed") ||
+				!strings.Contains(res[0].Err.Error(), "run lab solve step-7 again") {
+				t.Errorf("step-7 with its node debug pod deleted (%s): ok=%v, %v", when, res[0].OK, res[0].Err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "step-7.txt")); err == nil {
+				t.Error("step-7.txt written though the node debug pod was deleted")
+			}
+		})
 	}
 }
 

@@ -48,6 +48,10 @@ type Run struct {
 	// Source is where the requests came from as the lab's pod saw them:
 	// 127.0.0.1 through a port-forward, the client pod's IP from a pod.
 	Source string `json:"source,omitempty"`
+	// Server is the Server header the answers carried ("nginx/1.22.1");
+	// empty when the lab's server sends none (BusyBox httpd) or a state
+	// file older than this field.
+	Server string `json:"server,omitempty"`
 }
 
 // MaxRuns bounds the remembered runs so the file stays small.
@@ -181,6 +185,18 @@ func (l *Lab) Sources() []string {
 		}
 	}
 	return out
+}
+
+// Server is the Server header the lab's server answered lab traffic with
+// most recently: the version a capture of this lab's traffic shows. Empty
+// when no remembered run saw one.
+func (l *Lab) Server() string {
+	for i := len(l.Traffic) - 1; i >= 0; i-- {
+		if r := l.Traffic[i]; r.Server != "" && r.OK > 0 {
+			return r.Server
+		}
+	}
+	return ""
 }
 
 // unwritableHint says what to do about a state folder lab cannot use:

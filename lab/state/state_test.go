@@ -130,3 +130,50 @@ func TestDirFor(t *testing.T) {
 		t.Errorf("no home: %v", err)
 	}
 }
+
+// TestServer reads a state file lab wrote before runs kept the Server
+// header (from an e2e run), adds runs as lab traffic does, and reads back
+// the header a capture of this lab's traffic shows.
+func TestServer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lab-e2e__default.json")
+	old, err := os.ReadFile(filepath.Join("testdata", "before-server.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Load(path, "lab-e2e", "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Server(); got != "" {
+		t.Errorf("an old state file: Server() = %q, want none", got)
+	}
+	at := time.Date(2026, 12, 5, 8, 7, 42, 0, time.UTC)
+	for _, r := range []Run{
+		{Via: "port-forward", Start: at, End: at, Sent: 10, OK: 10, Source: "127.0.0.1", Server: "nginx/1.22.1"},
+		{Via: "pod", Start: at, End: at, Sent: 10, OK: 10, Source: "10.244.0.7", Server: "nginx/1.22.1"},
+		{Via: "pod", Start: at, End: at, Sent: 3, OK: 0, Source: "10.244.0.8"}, // nothing answered
+	} {
+		l.AddRun(r)
+	}
+	if err := l.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path, "lab-e2e", "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(l, back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if got := back.Server(); got != "nginx/1.22.1" {
+		t.Errorf("Server() = %q, want nginx/1.22.1", got)
+	}
+	// A lab whose server sends no Server header (BusyBox httpd) has none.
+	httpd := &Lab{Nonce: "n", Traffic: []Run{{Via: "port-forward", Sent: 10, OK: 10, Source: "127.0.0.1"}}}
+	if got := httpd.Server(); got != "" {
+		t.Errorf("BusyBox httpd: Server() = %q, want none", got)
+	}
+}

@@ -82,6 +82,9 @@ type Result struct {
 	Status  int
 	Latency time.Duration
 	Err     string
+	// Server is the response's Server header ("nginx/1.22.1"), cleaned
+	// by CleanServer; empty when there was no answer or no header.
+	Server string
 }
 
 // OK reports whether nginx answered with a 2xx or 3xx status.
@@ -99,6 +102,10 @@ type Summary struct {
 	P50    time.Duration  `json:"p50"`
 	P99    time.Duration  `json:"p99"`
 	Errors map[string]int `json:"errors,omitempty"`
+	// Server is the Server header the answers carried (the last one
+	// seen): the version the lab's nginx names itself with, which the
+	// students' captures must show too.
+	Server string `json:"server,omitempty"`
 }
 
 // String is the summary line a person reads, in English.
@@ -153,6 +160,9 @@ func Summarize(via Via, results []Result) Summary {
 		}
 		if r.Err == "" {
 			lat = append(lat, r.Latency)
+		}
+		if r.Server != "" {
+			s.Server = r.Server
 		}
 	}
 	if len(lat) > 0 {
@@ -220,7 +230,7 @@ func one(ctx context.Context, client *http.Client, base Base, o Options) Result 
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
-	return Result{Status: resp.StatusCode, Latency: time.Since(start)}
+	return Result{Status: resp.StatusCode, Latency: time.Since(start), Server: CleanServer(resp.Header.Get("Server"))}
 }
 
 // shortErr keeps the last part of a wrapped network error, which is the
@@ -234,8 +244,11 @@ func shortErr(err error) string {
 }
 
 // PodScript is the shell loop the client pod runs: one curl per request,
-// each printing "<status> <seconds>" on its own line, and "done" at the
-// end so that lab knows the run completed.
+// each printing "<status> <seconds> <Server header>" on its own line, and
+// "done" at the end so that lab knows the run completed. curl prints its
+// -w line also for a request that got no answer ("000 0.000273 "); the
+// echo stands in only where curl printed nothing at all, so that every
+// request is one line.
 func PodScript(target string, o Options) string {
 	pause := "0"
 	if o.Rate > 0 {
@@ -247,8 +260,32 @@ func PodScript(target string, o Options) string {
 	}
 	u := strings.TrimSuffix(target, "/") + o.Path()
 	return fmt.Sprintf(`i=0; while [ "$i" -lt %d ]; do i=$((i+1)); `+
-		`curl -s -o /dev/null -m %d -A %s -w '%%{http_code} %%{time_total}\n' %s || echo "000 0"; `+
+		`out=$(curl -s -o /dev/null -m %d -A %s -w '%%{http_code} %%{time_total} %%header{server}' %s); echo "${out:-000 0}"; `+
 		`sleep %s; done; echo done`, o.Count, timeout, shellQuote(o.UserAgent), shellQuote(u), pause)
+}
+
+// maxServer bounds a Server header lab keeps: enough for any server's
+// name and version, never a page of text a server chose to send.
+const maxServer = 128
+
+// CleanServer is a Server header as lab keeps it: printable ASCII only,
+// spaces collapsed, at most maxServer bytes. A curl older than 7.84 does
+// not know %header{server} and prints it as it is: that is no header.
+func CleanServer(h string) string {
+	if strings.HasPrefix(h, "%header{") {
+		return ""
+	}
+	h = strings.Map(func(r rune) rune {
+		if r < ' ' || r > '~' {
+			return ' '
+		}
+		return r
+	}, h)
+	h = strings.Join(strings.Fields(h), " ")
+	if len(h) > maxServer {
+		h = h[:maxServer]
+	}
+	return h
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
@@ -264,15 +301,15 @@ func ParsePodLog(r io.Reader) (results []Result, complete bool, err error) {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) != 2 {
+		if len(f) < 2 {
 			continue // curl's own messages, if any
 		}
 		code, err1 := strconv.Atoi(f[0])
 		secs, err2 := strconv.ParseFloat(f[1], 64)
-		if err1 != nil || err2 != nil {
+		if err1 != nil || err2 != nil || len(f[0]) != 3 {
 			continue
 		}
-		res := Result{Status: code, Latency: time.Duration(secs * float64(time.Second))}
+		res := Result{Status: code, Latency: time.Duration(secs * float64(time.Second)), Server: CleanServer(strings.Join(f[2:], " "))}
 		if code == 0 {
 			res = Result{Err: "no answer from the Service"}
 		}

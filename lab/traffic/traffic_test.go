@@ -1,10 +1,14 @@
 package traffic
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -98,6 +102,11 @@ func TestPodScriptAndLog(t *testing.T) {
 			t.Errorf("script lacks %q:\n%s", want, script)
 		}
 	}
+	for _, want := range []string{`-w '%{http_code} %{time_total} %header{server}'`, `echo "${out:-000 0}"`} {
+		if !strings.Contains(script, want) {
+			t.Errorf("script lacks %q:\n%s", want, script)
+		}
+	}
 	results, complete, err := ParsePodLog(strings.NewReader("200 0.001234\ncurl: (6) Could not resolve host\n000 0\n200 0.5\ndone\n"))
 	if err != nil || !complete {
 		t.Fatalf("complete %v, err %v", complete, err)
@@ -108,6 +117,90 @@ func TestPodScriptAndLog(t *testing.T) {
 	}
 	if _, complete, _ := ParsePodLog(strings.NewReader("200 0.1\n")); complete {
 		t.Error("a log without done is not complete")
+	}
+}
+
+// TestParsePodLogServer reads the client pod's loop as it ran (BusyBox sh,
+// curl 7.88.1) against Debian 12's nginx 1.22.1, BusyBox 1.35's httpd
+// (which sends no Server header) and a port nobody listens on.
+func TestParsePodLogServer(t *testing.T) {
+	tests := []struct {
+		name, file string
+		want       []Result
+		server     string
+	}{
+		{"nginx", "podlog-nginx.txt", []Result{
+			{Status: 200, Latency: 1025 * time.Microsecond, Server: "nginx/1.22.1"},
+			{Status: 200, Latency: 5013 * time.Microsecond, Server: "nginx/1.22.1"},
+			{Status: 200, Latency: 943 * time.Microsecond, Server: "nginx/1.22.1"},
+		}, "nginx/1.22.1"},
+		{"busybox httpd", "podlog-busybox-httpd.txt", []Result{
+			{Status: 200, Latency: 2626 * time.Microsecond},
+			{Status: 200, Latency: 4702 * time.Microsecond},
+			{Status: 200, Latency: 3225 * time.Microsecond},
+		}, ""},
+		{"refused", "podlog-refused.txt", []Result{
+			{Err: "no answer from the Service"}, {Err: "no answer from the Service"}, {Err: "no answer from the Service"},
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			got, complete, err := ParsePodLog(f)
+			if err != nil || !complete {
+				t.Fatalf("complete %v, err %v", complete, err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b time.Duration) bool { return (a - b).Abs() < time.Microsecond })); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if s := Summarize(Pod, got); s.Server != tt.server || s.Sent != 3 {
+				t.Errorf("summary %+v, want server %q and 3 sent", s, tt.server)
+			}
+		})
+	}
+}
+
+func TestCleanServer(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"nginx/1.22.1", "nginx/1.22.1"},
+		{"  Apache/2.4.57  (Debian)\t", "Apache/2.4.57 (Debian)"},
+		{"nginx/1.25.3\x1b[31m", "nginx/1.25.3 [31m"},
+		{"%header{server}", ""}, // curl before 7.84 prints the variable it does not know
+		{strings.Repeat("x", 300), strings.Repeat("x", maxServer)},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := CleanServer(tt.in); got != tt.want {
+			t.Errorf("CleanServer(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestHTTPServerHeader answers with the headers Debian 12's nginx 1.22.1
+// sent to curl -D.
+func TestHTTPServerHeader(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "nginx-response-headers.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, vs := range resp.Header {
+			w.Header()[k] = vs
+		}
+		w.Write([]byte("hi\n"))
+	}))
+	defer srv.Close()
+	s := HTTP(context.Background(), srv.Client(), func(context.Context) (string, error) { return srv.URL, nil }, Options{Count: 2, Nonce: "n"}, nil)
+	if s.Server != "nginx/1.22.1" || s.OK != 2 {
+		t.Errorf("summary %+v, want 2 answers from nginx/1.22.1", s)
 	}
 }
 

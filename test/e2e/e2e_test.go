@@ -78,6 +78,9 @@ func TestE2E(t *testing.T) {
 	}
 	e.harness = filepath.Join(wd, "cluster", "harness")
 	e.answers = filepath.Join(t.TempDir(), "answers")
+	// lab solve's answers and record outlive lab/solve-all: lab/two-labs
+	// grades them beside a second lab's.
+	e.labAnswers = filepath.Join(t.TempDir(), "lab-answers")
 	e.lab = filepath.Join(t.TempDir(), "lab")
 	e.captured = filepath.Join(t.TempDir(), "captured")
 	for _, d := range []string{e.answers, e.captured} {
@@ -96,6 +99,7 @@ func TestE2E(t *testing.T) {
 		{"lab/build", labBuild},
 		{"lab/up", labUp},
 		{"lab/status", labStatus},
+		{"lab/stays-on-machine", labStaysOnMachine},
 		{"lab/lesson-7", labLesson7},
 		{"student/step-2-debug", studentDebug},
 		{"student/step-2-debug-tty", studentDebugTTY},
@@ -111,6 +115,7 @@ func TestE2E(t *testing.T) {
 		{"lab/seed-fails-live", labSeedFailsLive},
 		{"lab/check-ru", labCheckRussian},
 		{"lab/second-lab", labSecondLab},
+		{"lab/two-labs", labTwoLabs},
 		{"faults", faults},
 		{"lab/reset", labReset},
 		// After the reset: a new pod without ephemeral containers, as a

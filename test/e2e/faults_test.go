@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -375,6 +377,139 @@ func faults(t *testing.T, e *env) {
 			podFacts(t, e)
 			leftovers(t, e, stateHome, before)
 		}},
+		{"sigint/up-connecting", func(t *testing.T) {
+			kubectl(t, e, time.Minute, "delete", "pod,service", "-l", managedByLab, "--wait=true")
+			a := harnessAPIServer(t, e)
+			a.pause(t)
+			r := startLab(t, e, nil, "up", "--provider", "existing")
+			time.Sleep(time.Second) // its first request now waits on the paused API server
+			r.cmd.Process.Signal(os.Interrupt)
+			r.wait(t, 10*time.Second)
+			a.resume()
+			r.expect(t, 1, "interrupted")
+			apiReady(t, e)
+			if got := labelled(t, e); got["pod/"+podName] || got["service/"+podName] {
+				t.Errorf("an up interrupted before it applied anything left %v", got)
+			}
+			leftovers(t, e, stateHome, before)
+		}},
+		{"sigint/up-asking-the-registry", func(t *testing.T) {
+			// A registry (through the proxy) that accepts and never
+			// answers holds lab up in its question, which comes before it
+			// deploys anything.
+			asked := stalledProxy(t)
+			r := startLab(t, e, []string{"HTTPS_PROXY=http://" + asked.addr, "https_proxy=http://" + asked.addr}, "up", "--provider", "existing")
+			asked.wait(t, 30*time.Second)
+			r.cmd.Process.Signal(os.Interrupt)
+			r.wait(t, 10*time.Second)
+			r.expect(t, 1, "interrupted")
+			if got := labelled(t, e); got["pod/"+podName] || got["service/"+podName] {
+				t.Errorf("an up interrupted in its registry question left %v", got)
+			}
+			leftovers(t, e, stateHome, before)
+		}},
+		{"sigint/up-applying", func(t *testing.T) {
+			// The pod is created; the Service's creation is held on the
+			// wire when the Ctrl-C comes. What this up created goes, and
+			// no pod is left without its Service.
+			hold := holdCreates(t, e, "services", map[string]string{"app.kubernetes.io/managed-by": "lab"})
+			r := startLab(t, e, nil, "up", "--provider", "existing")
+			if n := hold.Held(t, time.Minute); n != podName {
+				t.Errorf("held the creation of service %s, want %s", n, podName)
+			}
+			r.cmd.Process.Signal(os.Interrupt)
+			r.wait(t, 20*time.Second)
+			r.expect(t, 1, "removed what this command created: [pod default/"+podName+"]")
+			hold.Release()
+			waitFor(t, time.Minute, "the interrupted up's pod gone", func() bool {
+				got := labelled(t, e)
+				return !got["pod/"+podName] && !got["service/"+podName]
+			})
+			leftovers(t, e, stateHome, before)
+		}},
+		{"sigint/traffic-creating-client-pod", func(t *testing.T) {
+			labOK(t, e, 3*time.Minute, "up", "--provider", "existing")
+			podFacts(t, e)
+			hold := holdCreates(t, e, "pods", map[string]string{"app.kubernetes.io/name": "lab-traffic"})
+			r := startLab(t, e, nil, "traffic", "--via", "pod", "--count", "5")
+			hold.Held(t, time.Minute)
+			r.cmd.Process.Signal(os.Interrupt)
+			r.wait(t, 25*time.Second)
+			r.expect(t, 1, "interrupted")
+			hold.Release()
+			leftovers(t, e, stateHome, before)
+		}},
+		{"sigint/solve-step-5-capturing", func(t *testing.T) {
+			// tcpdump runs in the debug container while traffic flows: an
+			// interrupt stops it there too, not only lab.
+			ans := filepath.Join(t.TempDir(), "answers")
+			r := startLab(t, e, nil, "solve", "step-5", "--answers", ans)
+			waitFor(t, 2*time.Minute, "tcpdump running in the debug container", func() bool { return podRuns(t, e, "tcpdump") })
+			r.cmd.Process.Signal(os.Interrupt)
+			r.wait(t, 30*time.Second)
+			r.expect(t, 1, "interrupt")
+			waitFor(t, 20*time.Second, "no tcpdump left in the pod", func() bool { return !podRuns(t, e, "tcpdump") })
+			if _, err := os.Stat(filepath.Join(ans, "step-5.txt")); err == nil {
+				t.Error("an interrupted solve left step-5.txt")
+			}
+			leftovers(t, e, stateHome, before)
+		}},
+		{"sigint/solve-creating-node-pod", func(t *testing.T) {
+			hold := holdCreates(t, e, "pods", map[string]string{"app.kubernetes.io/managed-by": "lab"})
+			ans := filepath.Join(t.TempDir(), "answers")
+			r := startLab(t, e, nil, "solve", "step-7", "--answers", ans)
+			if n := hold.Held(t, 2*time.Minute); !strings.HasPrefix(n, "node-debugger-") {
+				t.Errorf("held the creation of pod %s, want a node debugger", n)
+			}
+			r.cmd.Process.Signal(os.Interrupt)
+			r.wait(t, 25*time.Second)
+			r.expect(t, 1, "interrupt")
+			hold.Release()
+			leftovers(t, e, stateHome, before)
+		}},
+		{"node-debug-pod-deleted-during-solve", func(t *testing.T) {
+			// Someone's kubectl delete --force takes the node debug pod away
+			// before it has printed the log: the step fails saying so, and
+			// no partial step-7.txt is saved. (A graceful delete lets the
+			// kubelet run the pod's one cat to its end: lab solve then saves
+			// the whole log and exits 0, which is right.)
+			gone := deleteOnSight(t, e, "node-debugger-")
+			ans := filepath.Join(t.TempDir(), "answers")
+			r := startLab(t, e, nil, "solve", "step-7", "--answers", ans)
+			r.wait(t, 2*time.Minute)
+			t.Logf("deleted %s under lab solve", gone.name(t, 5*time.Second))
+			r.expect(t, 1, "was deleted before lab read what it printed")
+			if _, err := os.Stat(filepath.Join(ans, "step-7.txt")); err == nil {
+				t.Error("lab solve saved step-7.txt from a deleted node debug pod")
+			}
+			leftovers(t, e, stateHome, before)
+		}},
+		{"nginx-deleted-during-lesson", func(t *testing.T) {
+			kubectl(t, e, 30*time.Second, "delete", "pod", podName, "--wait=false")
+			// While it goes, and once it is gone, a lesson still opens and
+			// says what to do.
+			r := startLab(t, e, nil, "lesson", "step-3", "--plain")
+			r.wait(t, 30*time.Second)
+			r.expect(t, 0, "lab up")
+			waitFor(t, time.Minute, "the pod gone", func() bool {
+				_, err := kubectlErr(e, 20*time.Second, "get", "pod", podName)
+				return err != nil
+			})
+			r = startLab(t, e, nil, "lesson", "step-7", "--plain")
+			r.wait(t, 30*time.Second)
+			r.expect(t, 0, "no pod "+podName+" in namespace default")
+			if !strings.Contains(r.out.String(), "<POD_UID:") {
+				t.Errorf("a lesson without its pod should keep the placeholders:\n%s", tail(r.out.String(), 20))
+			}
+			st := startLab(t, e, nil, "status")
+			st.wait(t, 30*time.Second)
+			st.expect(t, 1, "not deployed")
+			up := startLab(t, e, nil, "up", "--provider", "existing")
+			up.wait(t, 3*time.Minute)
+			up.expect(t, 0, "created pod")
+			podFacts(t, e)
+			leftovers(t, e, stateHome, before)
+		}},
 		{"two-ups-at-once", func(t *testing.T) {
 			kubectl(t, e, time.Minute, "delete", "pod,service", "-l", managedByLab, "--wait=true")
 			a := startLab(t, e, nil, "up", "--provider", "existing")
@@ -414,5 +549,123 @@ func faults(t *testing.T, e *env) {
 	}
 	for _, row := range rows {
 		t.Run(row.name, row.fn)
+	}
+}
+
+// podRuns says whether a process named name runs in the lab's pod (its
+// debug containers share its PID namespace).
+func podRuns(t *testing.T, e *env, name string) bool {
+	t.Helper()
+	out, _ := kubectlErr(e, 20*time.Second, "get", "pod", podName, "-o", "jsonpath={.spec.ephemeralContainers[*].name}")
+	dbg := strings.Fields(out)
+	if len(dbg) == 0 {
+		return false
+	}
+	ps, err := kubectlErr(e, 20*time.Second, "exec", podName, "-c", dbg[len(dbg)-1], "--", "sh", "-c", "ps -e -o comm")
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Fields(ps) {
+		if l == name {
+			return true
+		}
+	}
+	return false
+}
+
+// sightedDeletion is deleteOnSight's result: the pod it deleted.
+type sightedDeletion chan string
+
+func (s sightedDeletion) name(t *testing.T, d time.Duration) string {
+	t.Helper()
+	select {
+	case n := <-s:
+		return n
+	case <-time.After(d):
+		t.Fatal("no new pod was deleted on sight")
+		return ""
+	}
+}
+
+// deleteOnSight watches the lab's namespace and force-deletes the first
+// new pod whose name starts with prefix as soon as the API server has it,
+// sooner than any container in it can start (which takes the kubelet a
+// second).
+func deleteOnSight(t *testing.T, e *env, prefix string) sightedDeletion {
+	t.Helper()
+	existing := map[string]bool{}
+	for _, n := range strings.Fields(kubectl(t, e, 20*time.Second, "get", "pods", "-o", "name")) {
+		existing[n] = true
+	}
+	cmd := exec.Command(e.kubectl, "--kubeconfig", e.kubeconfig, "get", "pods", "-w", "-o", "name")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	found := make(sightedDeletion, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			n := strings.TrimSpace(sc.Text())
+			if existing[n] || !strings.HasPrefix(n, "pod/"+prefix) {
+				continue
+			}
+			kubectlErr(e, 20*time.Second, "delete", n, "--wait=false", "--grace-period=0", "--force")
+			found <- strings.TrimPrefix(n, "pod/")
+			return
+		}
+	}()
+	return found
+}
+
+// stalledRegistry is a proxy on loopback that accepts connections and
+// never answers: a registry question through it waits until given up.
+type stalledRegistry struct {
+	addr  string
+	conns chan net.Conn
+}
+
+func stalledProxy(t *testing.T) *stalledRegistry {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stalledRegistry{addr: ln.Addr().String(), conns: make(chan net.Conn, 8)}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.conns <- c
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for {
+			select {
+			case c := <-s.conns:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	return s
+}
+
+// wait waits for the first connection and keeps it open (unanswered).
+func (s *stalledRegistry) wait(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case c := <-s.conns:
+		t.Cleanup(func() { c.Close() })
+	case <-time.After(d):
+		t.Fatalf("nothing asked the stalled registry within %s", d)
 	}
 }

@@ -25,6 +25,7 @@ func labBuild(t *testing.T, e *env) {
 	// The state file (the lab's nonce) must not come from, or go to, the
 	// machine's own state folder.
 	os.Setenv("XDG_STATE_HOME", filepath.Join(filepath.Dir(e.lab), "state"))
+	keepOnMachine()
 }
 
 // labRun runs lab with the harness's kubeconfig and returns what it printed
@@ -171,7 +172,6 @@ func labCheckAll(t *testing.T, e *env) {
 }
 
 func labSolveAll(t *testing.T, e *env) {
-	e.labAnswers = filepath.Join(t.TempDir(), "answers")
 	start := time.Now()
 	out := labOK(t, e, 5*time.Minute, "solve", "all", "--answers", e.labAnswers, "-o", "json")
 	t.Logf("lab solve all: %s", time.Since(start).Round(time.Millisecond))
@@ -197,7 +197,6 @@ func labSolveAll(t *testing.T, e *env) {
 	if after, _ := os.ReadFile(filepath.Join(e.labAnswers, "step-5.txt")); string(after) != string(before) {
 		t.Error("lab solve changed an existing answer without --force")
 	}
-	// Here, while the answers folder (this subtest's) still exists.
 	t.Run("record-offline", func(t *testing.T) { labRecordOffline(t, e) })
 }
 
@@ -315,12 +314,7 @@ func labRecordOffline(t *testing.T, e *env) {
 	if err := os.CopyFS(edited, os.DirFS(e.labAnswers)); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(filepath.Join(edited, "step-6.txt"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("\n")
-	f.Close()
+	editAfterRecord(t, filepath.Join(edited, "step-6.txt"))
 	rep, code, out = offline(edited)
 	for _, r := range rep.Results {
 		if r.Step == "step-6" && (r.Status != "fail" || !strings.Contains(r.Message, "step-6.txt changed after the lab record was made")) {
@@ -329,5 +323,20 @@ func labRecordOffline(t *testing.T, e *env) {
 	}
 	if code != 1 || rep.Summary.Points != 12 {
 		t.Errorf("an answer edited after the record: exit %d, %d points, want 1, 12:\n%s", code, rep.Summary.Points, out)
+	}
+}
+
+// editAfterRecord adds an empty line to an answers file, as a student who
+// touched it after the live check would: the lab record no longer vouches
+// for it.
+func editAfterRecord(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("\n"); err != nil {
+		t.Fatal(err)
 	}
 }

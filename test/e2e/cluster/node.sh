@@ -359,6 +359,23 @@ record_outside() {
 	return 0
 }
 
+# shared_netns makes /var/run/netns a shared mount of its own before
+# containerd mounts the pods' network namespaces under it. Otherwise the
+# first tool that makes it one later (iproute2's `ip netns add`, Podman's
+# first container, as the kind leg's Podman run does) hides the namespaces
+# mounted before beneath its bind mount: containerd can then neither
+# unmount nor remove them, and every pod of this cluster stays Terminating
+# ("unlinkat /run/netns/cni-…: device or resource busy"). Both tools find a
+# mount point and leave it as it is.
+shared_netns() {
+	mkdir -p /var/run/netns
+	if ! mountpoint -q /var/run/netns; then
+		mount --bind /var/run/netns /var/run/netns
+		echo "$(readlink -f /var/run/netns)" >"$STATE/netns.mounted"
+	fi
+	mount --make-shared /var/run/netns
+}
+
 start_registry() {
 	mkdir -p "$LAB_E2E_IMAGES/registry"
 	OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none \
@@ -453,6 +470,7 @@ cmd_up() {
 	record_outside
 	# From here on a failure leaves state behind for `down` to clean up.
 	trap 'log "up failed; logs in $LOGS; run $0 down"; exit 1' ERR
+	shared_netns
 	gen_pki
 	write_configs
 	setup_network
@@ -585,6 +603,11 @@ cmd_down() {
 			umount "/var/run/netns/$ns" 2>/dev/null || umount -l "/var/run/netns/$ns" 2>/dev/null || true
 			rm -f "/var/run/netns/$ns"
 		done
+	fi
+	# The shared mount `up` made, unless something mounted beneath it since
+	# (umount refuses then, and it stays for that something).
+	if [ -e "$STATE/netns.mounted" ]; then
+		umount "$(cat "$STATE/netns.mounted")" 2>/dev/null || true
 	fi
 	unmount_under "$STATE" "$RUN"
 	[ $owned = 1 ] && unmount_under /run/containerd /var/lib/kubelet
