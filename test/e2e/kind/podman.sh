@@ -74,9 +74,28 @@ configure() {
 	echo 'unqualified-search-registries = []' >"$LAB_KIND_PODMAN_RUN/registries.conf"
 }
 
+# shared_netns makes /run/netns a shared mount of its own, as the harness
+# does (../cluster/node.sh), unless it is one: podman's first container
+# (and `ip netns add`) would make it one anyway, and a namespace mounted
+# there before then would be hidden beneath the bind mount (its pods stuck
+# Terminating). With such namespaces there, it refuses. The mount it made
+# is recorded; stop removes it.
+shared_netns() {
+	mkdir -p /run/netns
+	if ! mountpoint -q /run/netns; then
+		if awk '$5 ~ "^/run/netns/" {f=1} END {exit !f}' /proc/self/mountinfo; then
+			kdie "/run/netns holds mounted network namespaces and is not a mount point: podman would hide them (a harness cluster started without its shared /run/netns); stop that cluster first"
+		fi
+		mount --bind /run/netns /run/netns
+		echo /run/netns >"$LAB_KIND_PODMAN_ROOT/netns.mounted"
+	fi
+	mount --make-shared /run/netns
+}
+
 start() {
 	command -v podman >/dev/null || kdie "podman not found: apt-get install podman"
 	configure
+	shared_netns
 	if [ ! -e "$netns" ]; then
 		ip netns add "$LAB_KIND_PODMAN_NETNS"
 		ip -n "$LAB_KIND_PODMAN_NETNS" link set lo up
@@ -128,6 +147,14 @@ stop() {
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
 	rm -rf "$LAB_KIND_PODMAN_RUN"
+	# /run/netns as it was, when start made it a mount and nothing is
+	# mounted beneath it any more (a harness started since may use it).
+	if [ -f "$LAB_KIND_PODMAN_ROOT/netns.mounted" ]; then
+		if ! awk '$5 ~ "^/run/netns/" {f=1} END {exit !f}' /proc/self/mountinfo; then
+			umount /run/netns 2>/dev/null || true
+		fi
+		rm -f "$LAB_KIND_PODMAN_ROOT/netns.mounted"
+	fi
 	klog "podman stopped, network namespace $LAB_KIND_PODMAN_NETNS removed"
 }
 
