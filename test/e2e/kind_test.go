@@ -112,6 +112,10 @@ func runKindLeg(t *testing.T, e kindEngine) {
 			t.Skipf("the kind leg on %s needs %s on PATH (apt-get install %s): %v", e.name, bin, e.install, err)
 		}
 	}
+	// As in TestE2E (which, run first, has set these already): lab's
+	// registry questions fail at once instead of asking the machine's
+	// resolver.
+	keepOnMachine()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
