@@ -5,6 +5,11 @@
 # registry versions come from the harness (../cluster/config.sh), whose
 # binaries and image tarballs this leg reuses read-only.
 
+# The engines, the registry and their probes reach only this machine's
+# bridges: the unreachable proxy the tests give lab (offline_test.go) is
+# not for them.
+unset HTTPS_PROXY HTTP_PROXY https_proxy http_proxy
+
 KIND_E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../cluster/config.sh
 . "$KIND_E2E_DIR/../cluster/config.sh"
