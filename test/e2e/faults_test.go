@@ -348,17 +348,8 @@ func faults(t *testing.T, e *env) {
 			if r.code == 0 {
 				t.Errorf("lab traffic exit 0 though its pod was deleted:\n%s", r.out.String()+r.err.String())
 			}
-			waitFor(t, time.Minute, "the pod gone", func() bool {
-				_, err := kubectlErr(e, 20*time.Second, "get", "pod", podName)
-				return err != nil
-			})
-			st := startLab(t, e, nil, "status")
-			st.wait(t, 30*time.Second)
-			st.expect(t, 1, "not deployed")
-			up := startLab(t, e, nil, "up", "--provider", "existing")
-			up.wait(t, 3*time.Minute)
-			up.expect(t, 0, "created pod")
-			podFacts(t, e)
+			podGone(t, e)
+			statusSaysThenUpRepairs(t, e)
 			leftovers(t, e, stateHome, before)
 		}},
 		{"sigint/up-waiting-for-ready", func(t *testing.T) {
@@ -491,23 +482,14 @@ func faults(t *testing.T, e *env) {
 			r := startLab(t, e, nil, "lesson", "step-3", "--plain")
 			r.wait(t, 30*time.Second)
 			r.expect(t, 0, "lab up")
-			waitFor(t, time.Minute, "the pod gone", func() bool {
-				_, err := kubectlErr(e, 20*time.Second, "get", "pod", podName)
-				return err != nil
-			})
+			podGone(t, e)
 			r = startLab(t, e, nil, "lesson", "step-7", "--plain")
 			r.wait(t, 30*time.Second)
 			r.expect(t, 0, "no pod "+podName+" in namespace default")
 			if !strings.Contains(r.out.String(), "<POD_UID:") {
 				t.Errorf("a lesson without its pod should keep the placeholders:\n%s", tail(r.out.String(), 20))
 			}
-			st := startLab(t, e, nil, "status")
-			st.wait(t, 30*time.Second)
-			st.expect(t, 1, "not deployed")
-			up := startLab(t, e, nil, "up", "--provider", "existing")
-			up.wait(t, 3*time.Minute)
-			up.expect(t, 0, "created pod")
-			podFacts(t, e)
+			statusSaysThenUpRepairs(t, e)
 			leftovers(t, e, stateHome, before)
 		}},
 		{"two-ups-at-once", func(t *testing.T) {
@@ -668,4 +650,27 @@ func (s *stalledRegistry) wait(t *testing.T, d time.Duration) {
 	case <-time.After(d):
 		t.Fatalf("nothing asked the stalled registry within %s", d)
 	}
+}
+
+// podGone waits until the lab's pod no longer exists.
+func podGone(t *testing.T, e *env) {
+	t.Helper()
+	waitFor(t, time.Minute, "the pod gone", func() bool {
+		_, err := kubectlErr(e, 20*time.Second, "get", "pod", podName)
+		return err != nil
+	})
+}
+
+// statusSaysThenUpRepairs is what a student does once the lab's pod is
+// gone: lab status says the lab is not deployed (exit 1), and lab up
+// deploys it again.
+func statusSaysThenUpRepairs(t *testing.T, e *env) {
+	t.Helper()
+	st := startLab(t, e, nil, "status")
+	st.wait(t, 30*time.Second)
+	st.expect(t, 1, "not deployed")
+	up := startLab(t, e, nil, "up", "--provider", "existing")
+	up.wait(t, 3*time.Minute)
+	up.expect(t, 0, "created pod")
+	podFacts(t, e)
 }

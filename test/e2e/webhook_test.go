@@ -94,18 +94,18 @@ func holdCreates(t *testing.T, e *env, resource string, labels map[string]string
 		}),
 	}
 	go srv.ServeTLS(ln, "", "")
-	var sel []string
-	for k, v := range labels {
-		sel = append(sel, fmt.Sprintf("%q: %q", k, v))
+	labelsJSON, err := json.Marshal(labels)
+	if err != nil {
+		t.Fatal(err)
 	}
 	config := fmt.Sprintf(`{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
  "metadata": {"name": %q},
  "webhooks": [{"name": "hold.lab-e2e.test", "admissionReviewVersions": ["v1"], "sideEffects": "None",
   "failurePolicy": "Fail", "timeoutSeconds": 25,
   "clientConfig": {"url": "https://%s/", "caBundle": %q},
-  "objectSelector": {"matchLabels": {%s}},
+  "objectSelector": {"matchLabels": %s},
   "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": [%q]}]}]}`,
-		w.name, ln.Addr(), base64.StdEncoding.EncodeToString(certPEM), strings.Join(sel, ", "), resource)
+		w.name, ln.Addr(), base64.StdEncoding.EncodeToString(certPEM), labelsJSON, resource)
 	cmd := exec.Command(e.kubectl, "--kubeconfig", e.kubeconfig, "apply", "-f", "-")
 	cmd.Stdin = strings.NewReader(config)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -119,14 +119,14 @@ func holdCreates(t *testing.T, e *env, resource string, labels map[string]string
 	})
 	// The API server picks a new webhook up within a second or two: probe
 	// with a server-side dry run until it answers through it.
-	probe := map[string]string{"pods": "pod", "services": "service"}[resource]
-	var labelArgs []string
-	for k, v := range labels {
-		labelArgs = append(labelArgs, fmt.Sprintf(`%q: %q`, k, v))
+	probes := map[string]string{
+		"pods":     `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "lab-e2e-probe", "labels": %s}, "spec": {"containers": [{"name": "c", "image": "probe"}]}}`,
+		"services": `{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lab-e2e-probe", "labels": %s}, "spec": {"ports": [{"port": 80}]}}`,
 	}
-	obj := fmt.Sprintf(`{"apiVersion": "v1", "kind": %q, "metadata": {"name": "lab-e2e-probe", "labels": {%s}}, "spec": %s}`,
-		map[string]string{"pod": "Pod", "service": "Service"}[probe], strings.Join(labelArgs, ", "),
-		map[string]string{"pod": `{"containers": [{"name": "c", "image": "probe"}]}`, "service": `{"ports": [{"port": 80}]}`}[probe])
+	if probes[resource] == "" {
+		t.Fatalf("holdCreates: no probe for %q", resource)
+	}
+	obj := fmt.Sprintf(probes[resource], labelsJSON)
 	waitFor(t, 30*time.Second, "the holding webhook in force", func() bool {
 		cmd := exec.Command(e.kubectl, "--kubeconfig", e.kubeconfig, "create", "--dry-run=server", "-f", "-")
 		cmd.Stdin = strings.NewReader(obj)
